@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/nexus-gateway/nexus/internal/config"
+	"github.com/nexus-gateway/nexus/internal/gateway"
+	"github.com/nexus-gateway/nexus/internal/mockupstream"
+)
+
+func loadConfig(path string, getenv func(string) string) (*config.Config, error) {
+	if path == "" {
+		path = getenv("NEXUS_CONFIG")
+	}
+	if path == "" {
+		return config.Default(getenv), nil
+	}
+	return config.Load(path, getenv)
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Log.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "configuration file (default: built-in defaults and providers from the environment)")
+	listen := fs.String("listen", "", "override the listen address")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath, getenv)
+	if err != nil {
+		return err
+	}
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	log := newLogger(cfg, stderr)
+	gw, err := gateway.New(ctx, gateway.Options{Config: cfg, Logger: log, Getenv: getenv})
+	if err != nil {
+		return err
+	}
+	defer gw.Close()
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           gw.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// No WriteTimeout: streams may legitimately last minutes; upstream
+		// total/idle timeouts bound them instead.
+	}
+	log.Info("nexus listening", "addr", ln.Addr().String(), "config", cfg.Source,
+		"providers", len(cfg.Providers), "models", len(cfg.Models), "version", version)
+	return runServer(ctx, srv, ln, cfg.Timeouts.Drain, log)
+}
+
+// runServer serves until ctx ends, then shuts down gracefully: stop
+// accepting, let in-flight requests and streams finish for up to drain, then
+// close what is left.
+func runServer(ctx context.Context, srv *http.Server, ln net.Listener, drain time.Duration, log *slog.Logger) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "drain", drain.String())
+	sctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		log.Warn("drain timeout reached; closing remaining connections")
+		err = srv.Close()
+	}
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return serr
+	}
+	return err
+}
+
+func mockUpstream(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("mock-upstream", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:9001", "listen address")
+	fixtures := fs.String("fixtures", "", "folder laid out like shared/fixtures, for replay (fixture=<folder>/<name>)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mockupstream.New(mockupstream.Options{FixturesDir: *fixtures, Logger: log}), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stderr, "nexus mock-upstream listening on %s\n", ln.Addr())
+	return runServer(ctx, srv, ln, 5*time.Second, log)
+}

@@ -1,0 +1,122 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sort"
+	"strconv"
+)
+
+const redacted = "[REDACTED]"
+
+// LogValue renders the provider for slog with the API key and header values
+// replaced, so logging a provider (or a whole Config) cannot leak them.
+func (p Provider) LogValue() slog.Value {
+	attrs := []slog.Attr{
+		slog.String("name", p.Name),
+		slog.String("type", p.Type),
+		slog.String("base_url", redactURL(p.BaseURL)),
+		slog.String("api_key", redactIfSet(p.APIKey)),
+	}
+	if p.APIVersion != "" {
+		attrs = append(attrs, slog.String("api_version", p.APIVersion))
+	}
+	if len(p.Headers) > 0 {
+		names := make([]string, 0, len(p.Headers))
+		for k := range p.Headers {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		hs := make([]any, len(names))
+		for i, k := range names {
+			hs[i] = slog.String(k, redacted)
+		}
+		attrs = append(attrs, slog.Group("headers", hs...))
+	}
+	if p.Timeouts != (Timeouts{}) {
+		attrs = append(attrs, slog.Any("timeouts", p.Timeouts))
+	}
+	attrs = append(attrs, slog.String("wire_format", p.WireFormat), slog.String("auth_style", p.AuthStyle))
+	return slog.GroupValue(attrs...)
+}
+
+// Format makes fmt print the same redacted view for every verb (%v, %+v,
+// %#v, %s, %q …), so a stray Printf of a Provider, or of a struct holding
+// one, cannot leak its key either.
+func (p Provider) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "{name=%s type=%s base_url=%s api_key=%s headers=%d}",
+		strconv.Quote(p.Name), strconv.Quote(p.Type), strconv.Quote(redactURL(p.BaseURL)),
+		redactIfSet(p.APIKey), len(p.Headers))
+}
+
+// LogValue renders the configuration for slog with every secret redacted:
+// provider keys and header values, and the password of a database URL.
+func (c Config) LogValue() slog.Value {
+	providers := make([]any, len(c.Providers))
+	for i, p := range c.Providers {
+		key := p.Name
+		if key == "" {
+			key = strconv.Itoa(i)
+		}
+		providers[i] = slog.Any(key, p)
+	}
+	models := make([]string, len(c.Models))
+	for i, m := range c.Models {
+		models[i] = m.Name
+	}
+	return slog.GroupValue(
+		slog.String("source", c.Source),
+		slog.String("listen", c.Listen),
+		slog.String("database", redactURL(c.Database)),
+		slog.String("secret_file", c.SecretFile),
+		slog.String("log_level", c.Log.Level),
+		slog.String("log_format", c.Log.Format),
+		slog.Int64("max_body_bytes", c.Limits.MaxBodyBytes),
+		slog.Int("max_in_flight", c.Limits.MaxInFlight),
+		slog.Any("timeouts", c.Timeouts),
+		slog.Group("providers", providers...),
+		slog.Any("models", models),
+	)
+}
+
+// Format prints a Config through fmt without secrets (see Provider.Format).
+func (c Config) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "{source=%s listen=%s database=%s providers=%v models=%d}",
+		strconv.Quote(c.Source), strconv.Quote(c.Listen), strconv.Quote(redactURL(c.Database)),
+		c.Providers, len(c.Models))
+}
+
+func redactIfSet(s string) string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// redactURL hides a password in user info and every query value (Gemini
+// style ?key=…) of a URL; unparsable values are hidden entirely.
+func redactURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return redacted
+	}
+	_, hasPassword := u.User.Password()
+	if !hasPassword && u.RawQuery == "" {
+		return raw // nothing secret; keep it exactly as configured
+	}
+	if hasPassword {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			q[k] = []string{"xxxxx"}
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}

@@ -1,0 +1,115 @@
+package fastpath
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/nexus-gateway/nexus/internal/canonical"
+)
+
+func TestRewrite(t *testing.T) {
+	cases := []struct {
+		name       string
+		in         string
+		force      bool
+		want       map[string]any
+		wantForced bool
+	}{
+		{"model only", `{"model":"mini","messages":[]}`, true,
+			map[string]any{"model": "gpt-4o-mini", "messages": []any{}}, false},
+		{"stream adds usage", `{"model":"mini","stream":true}`, true,
+			map[string]any{"model": "gpt-4o-mini", "stream": true, "stream_options": map[string]any{"include_usage": true}}, true},
+		{"explicit false kept", `{"stream":true,"stream_options":{"include_usage":false},"model":"mini"}`, true,
+			map[string]any{"model": "gpt-4o-mini", "stream": true, "stream_options": map[string]any{"include_usage": false}}, false},
+		{"empty options filled", `{"model":"mini","stream":true,"stream_options":{ }}`, true,
+			map[string]any{"model": "gpt-4o-mini", "stream": true, "stream_options": map[string]any{"include_usage": true}}, true},
+		{"other option kept", `{"model":"mini","stream":true,"stream_options":{"x":1}}`, true,
+			map[string]any{"model": "gpt-4o-mini", "stream": true, "stream_options": map[string]any{"include_usage": true, "x": 1.0}}, true},
+		{"null options", `{"model":"mini","stream":true,"stream_options":null}`, true,
+			map[string]any{"model": "gpt-4o-mini", "stream": true, "stream_options": map[string]any{"include_usage": true}}, true},
+		{"nexus removed first", `{"nexus":{"ext":{"anthropic":{"thinking":{}}}},"model":"mini","stream":true}`, true,
+			map[string]any{"model": "gpt-4o-mini", "stream": true, "stream_options": map[string]any{"include_usage": true}}, true},
+		{"nexus removed last", `{"model":"mini","nexus":{}}`, false,
+			map[string]any{"model": "gpt-4o-mini"}, false},
+		{"no force for anthropic", `{"model":"mini","stream":true}`, false,
+			map[string]any{"model": "gpt-4o-mini", "stream": true}, false},
+		{"not streaming", `{"model":"mini","stream":false}`, true,
+			map[string]any{"model": "gpt-4o-mini", "stream": false}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b, err := Peek([]byte(c.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, forced, err := b.Rewrite(nil, "gpt-4o-mini", Options{ForceUsage: c.force})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got map[string]any
+			if err := json.Unmarshal(out, &got); err != nil {
+				t.Fatalf("rewritten body is invalid JSON: %s: %v", out, err)
+			}
+			if !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("got %s, want %v", out, c.want)
+			}
+			if forced != c.wantForced {
+				t.Fatalf("forced = %v", forced)
+			}
+		})
+	}
+}
+
+func TestPeekErrors(t *testing.T) {
+	for in, param := range map[string]string{
+		`{"model":1}`:                      "model",
+		`{"model":"a","stream":"yes"}`:     "stream",
+		`{"model":"a","stream_options":1}`: "stream_options",
+		`{"model":"a","model":"b"}`:        "model",
+		`{"model":`:                        "",
+		`[]`:                               "",
+	} {
+		_, err := Peek([]byte(in))
+		ce, ok := err.(*canonical.Error)
+		if !ok || ce.Status != 400 || ce.Param != param {
+			t.Errorf("%s: err = %#v, want 400 with param %q", in, err, param)
+		}
+	}
+}
+
+func FuzzPeekRewrite(f *testing.F) {
+	for _, s := range []string{`{"model":"m","stream":true}`, `{"nexus":1,"model":"m"}`, `{"stream":true,"stream_options":{}}`, `{}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		b, err := Peek(in)
+		if err != nil {
+			if _, ok := err.(*canonical.Error); !ok {
+				t.Fatalf("non-canonical error %T", err)
+			}
+			return
+		}
+		out, _, err := b.Rewrite(nil, "x", Options{ForceUsage: true})
+		if err != nil {
+			return
+		}
+		if !json.Valid(out) {
+			t.Fatalf("rewrite of %q produced invalid JSON %q", in, out)
+		}
+	})
+}
+
+func BenchmarkPeekRewrite1KB(b *testing.B) {
+	body := []byte(`{"model":"mini","stream":true,"messages":[{"role":"system","content":"You are a helpful assistant that answers briefly and precisely, with no filler text."},{"role":"user","content":"` + string(make([]byte, 0)) + `Summarise the following: Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat. Duis aute irure dolor in reprehenderit in voluptate velit esse cillum dolore eu fugiat nulla pariatur. Excepteur sint occaecat cupidatat non proident, sunt in culpa qui officia deserunt mollit anim id est laborum. Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris."}],"temperature":0.2}`)
+	buf := make([]byte, 0, 2048)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		p, err := Peek(body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		buf, _, _ = p.Rewrite(buf[:0], "gpt-4o-mini", Options{ForceUsage: true})
+	}
+}

@@ -1,0 +1,133 @@
+package ingress
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/nexus-gateway/nexus/internal/canonical"
+	"github.com/nexus-gateway/nexus/internal/pipeline"
+	"github.com/nexus-gateway/nexus/internal/sse"
+)
+
+const (
+	hdrRequestID      = "X-Nexus-Request-Id"
+	hdrRoutedModel    = "X-Nexus-Routed-Model"
+	hdrRoutedProvider = "X-Nexus-Routed-Provider"
+	hdrAttempts       = "X-Nexus-Attempts"
+	hdrCoerced        = "X-Nexus-Coerced"
+)
+
+// setRouteHeaders reports what routing did; sent on every proxied response,
+// errors included, once a target was chosen.
+func setRouteHeaders(h http.Header, x *pipeline.Exchange) {
+	if x == nil || x.Target.Provider == "" {
+		return
+	}
+	h.Set(hdrRoutedModel, x.Target.Model)
+	h.Set(hdrRoutedProvider, x.Target.Provider)
+	h.Set(hdrAttempts, strconv.Itoa(max(x.Attempts, 1)))
+	if len(x.Coerced) > 0 {
+		v := x.Coerced[0].String()
+		for _, c := range x.Coerced[1:] {
+			v += "," + c.String()
+		}
+		h.Set(hdrCoerced, v)
+	}
+}
+
+func copyHeaders(dst, src http.Header) {
+	for k, v := range src {
+		dst[k] = v
+	}
+}
+
+func (s *Server) writeUnary(w http.ResponseWriter, x *pipeline.Exchange, resp *pipeline.Response) int {
+	if resp.Release != nil {
+		defer resp.Release()
+	}
+	x.Usage = resp.Usage
+	h := w.Header()
+	copyHeaders(h, resp.Header) // Nexus headers are written after and win
+	setRouteHeaders(h, x)
+	h.Set("Server-Timing", serverTiming(s.cfg.Now().Sub(x.Start), x.UpstreamTTFB, x.UpstreamTotal))
+	h.Set("Content-Type", "application/json")
+	body := resp.Body
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	status := resp.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+	return status
+}
+
+// serverTiming renders SPEC §8.1's Server-Timing: gateway time is the total
+// minus the upstream's, never negative.
+func serverTiming(total, ttfb, upstream time.Duration) string {
+	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) }
+	if upstream <= 0 {
+		return "gw;dur=" + ms(total)
+	}
+	return "gw;dur=" + ms(max(total-upstream, 0)) + ", upstream-ttfb;dur=" + ms(ttfb) + ", upstream-total;dur=" + ms(upstream)
+}
+
+// writeStream relays a streamed answer. The first frame is awaited before
+// anything is written, so a failure before the first byte still gets a
+// proper status and JSON error; after it, an error becomes the one terminal
+// error frame of the caller's grammar (SPEC §6.8).
+func (s *Server) writeStream(w http.ResponseWriter, r *http.Request, shape pipeline.Shape, x *pipeline.Exchange, resp *pipeline.Response) (int, *failure) {
+	st := resp.Stream
+	defer st.Close()
+	defer func() { x.Usage = st.Usage() }()
+	ctx := r.Context()
+	f, err := st.Next(ctx)
+	if err != nil && !errors.Is(err, io.EOF) {
+		if ctx.Err() != nil {
+			return statusClientClosed, &failure{Error: clientClosed(err)}
+		}
+		return fail(canonical.As(err))
+	}
+	h := w.Header()
+	copyHeaders(h, resp.Header)
+	setRouteHeaders(h, x)
+	sse.SetStreamHeaders(h)
+	status := resp.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	sw := sse.NewWriter(w)
+	for err == nil {
+		if werr := writeFrame(sw, f); werr != nil {
+			return statusClientClosed, &failure{Error: clientClosed(werr), written: true}
+		}
+		f, err = st.Next(ctx)
+	}
+	if errors.Is(err, io.EOF) {
+		return status, nil
+	}
+	if ctx.Err() != nil {
+		return statusClientClosed, &failure{Error: clientClosed(err), written: true}
+	}
+	ce := canonical.As(err)
+	name, data := streamError(shape, ce)
+	_ = sw.WriteEvent(name, data)
+	// The HTTP status is already 200; the log keeps the real outcome.
+	return ce.Status, &failure{Error: ce, written: true}
+}
+
+func writeFrame(sw *sse.Writer, f pipeline.Frame) error {
+	if f.Raw != nil {
+		return sw.WriteRaw(f.Raw)
+	}
+	return nil
+}
+
+func clientClosed(err error) *canonical.Error {
+	return &canonical.Error{Kind: canonical.KindUpstream, Status: statusClientClosed, Code: "CLIENT_CLOSED",
+		Message: "client closed the request", Cause: err}
+}

@@ -1,0 +1,164 @@
+// Package pipeline holds the per-request Exchange and the stage contract the
+// gateway's request path is built from. It knows no HTTP routes, no vendors
+// and no stores: ingress fills an Exchange, a chain of stages (quota, cache,
+// hooks, …) runs, and the terminal stage (route) produces a Response.
+package pipeline
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/nexus-gateway/nexus/internal/canonical"
+	"github.com/nexus-gateway/nexus/internal/fastpath"
+)
+
+// Shape names an API wire shape (SPEC "body format").
+type Shape string
+
+const (
+	ShapeOpenAI    Shape = "openai"
+	ShapeAnthropic Shape = "anthropic"
+	ShapeGemini    Shape = "gemini"
+)
+
+// Endpoint names the kind of operation (chat, embeddings, …).
+type Endpoint string
+
+const (
+	EndpointChat       Endpoint = "chat"
+	EndpointEmbeddings Endpoint = "embeddings"
+)
+
+// Key is the authenticated caller: what a stage may know about the virtual
+// key. It never holds the key itself.
+type Key struct {
+	ID            string
+	Name          string
+	Prefix        string
+	AllowedModels []string
+	RPM           int
+	Labels        map[string]string
+}
+
+// Target is one resolved (provider, model) pair the executor may call.
+type Target struct {
+	Provider      string // provider name from configuration
+	ProviderType  string // preset type (openai, anthropic, …)
+	Wire          Shape  // wire family the provider speaks
+	Model         string // client-facing model code
+	UpstreamModel string // id sent upstream
+}
+
+// Exchange is one proxied request travelling through the stages. Stages read
+// and annotate it; only the goroutine serving the request touches it.
+type Exchange struct {
+	ID       string
+	Start    time.Time
+	Ingress  Shape
+	Endpoint Endpoint
+	Key      *Key
+
+	Header http.Header // inbound request headers (read-only)
+	Body   []byte      // raw inbound body (read-only; pooled, valid until the request ends)
+
+	Model  string // requested model string
+	Stream bool
+
+	// Fast is the peeked body of a JSON-bodied shape (model, stream and the
+	// spans the same-shape fast path splices); nil for shapes without one.
+	Fast *fastpath.Body
+	// ForcedUsage is set when the gateway switched streamed usage on although
+	// the client did not ask for it.
+	ForcedUsage bool
+
+	// Canonical is the decoded request, set by ingress for shapes that need
+	// translation and left nil on the same-shape fast path until a stage asks.
+	Canonical *canonical.Request
+
+	// Filled by routing and the executor.
+	Target   Target
+	Attempts int
+	Coerced  []canonical.Coercion
+
+	// Usage is what the upstream reported, once known.
+	Usage *canonical.Usage
+
+	// Upstream timing.
+	UpstreamStart time.Time
+	UpstreamTTFB  time.Duration
+	UpstreamTotal time.Duration
+}
+
+// Response is what the terminal stage hands back to ingress. Exactly one of
+// Body, Canonical or Stream is set.
+type Response struct {
+	Status int
+	Header http.Header // upstream headers that passed the allowlist
+
+	// Body is a unary answer already in the ingress shape (same-shape fast path).
+	Body []byte
+	// Canonical is a unary answer ingress must encode in its shape.
+	Canonical *canonical.Response
+	// Stream is a streamed answer.
+	Stream Stream
+
+	// Usage is what the upstream reported for a unary answer (nil if unknown).
+	Usage *canonical.Usage
+	// Release, when set, returns pooled memory behind Body; ingress calls it
+	// after the body was written.
+	Release func()
+}
+
+// Frame is one unit of a streamed answer: either raw bytes already in the
+// ingress grammar (same-shape relay) or canonical events to encode.
+type Frame struct {
+	Raw    []byte
+	Events []canonical.Event
+}
+
+// Stream is a pull-based streamed answer. Next blocks for the next frame and
+// returns io.EOF after the last one; any other error means the stream failed
+// (ingress then writes the one terminal error frame of its grammar). Frames
+// are valid until the next call. Close releases the upstream connection and
+// must be called exactly once.
+type Stream interface {
+	Next(ctx context.Context) (Frame, error)
+	Close() error
+	// Usage returns the usage reported so far (nil when none); complete after io.EOF.
+	Usage() *canonical.Usage
+}
+
+// Handler serves an Exchange.
+type Handler interface {
+	Serve(ctx context.Context, x *Exchange) (*Response, error)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, x *Exchange) (*Response, error)
+
+func (f HandlerFunc) Serve(ctx context.Context, x *Exchange) (*Response, error) { return f(ctx, x) }
+
+// Stage is one step of the chain: it may answer or fail on its own, or call
+// next and inspect or wrap what comes back.
+type Stage interface {
+	Serve(ctx context.Context, x *Exchange, next Handler) (*Response, error)
+}
+
+// Chain builds a Handler that runs stages in order and ends in terminal.
+func Chain(terminal Handler, stages ...Stage) Handler {
+	h := terminal
+	for i := len(stages) - 1; i >= 0; i-- {
+		h = link{stage: stages[i], next: h}
+	}
+	return h
+}
+
+type link struct {
+	stage Stage
+	next  Handler
+}
+
+func (l link) Serve(ctx context.Context, x *Exchange) (*Response, error) {
+	return l.stage.Serve(ctx, x, l.next)
+}

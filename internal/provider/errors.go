@@ -1,0 +1,74 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/nexus-gateway/nexus/internal/canonical"
+)
+
+// TransportError classifies a failure to get an upstream answer at all:
+// timeouts before the first byte and refused connections are retryable
+// upstream conditions; the caller's own cancellation is not an upstream fault.
+func TransportError(call *Call, provider string, err error) *canonical.Error {
+	cause := call.Cause()
+	switch {
+	case errors.Is(cause, ErrTotalTimeout):
+		return &canonical.Error{Kind: canonical.KindTimeout, Status: http.StatusGatewayTimeout, Code: "upstream_timeout",
+			Message: fmt.Sprintf("provider %s did not finish within the total timeout", provider), Cause: err}
+	case errors.Is(cause, ErrIdleTimeout):
+		return &canonical.Error{Kind: canonical.KindTimeout, Status: http.StatusGatewayTimeout, Code: "upstream_idle_timeout",
+			Message: fmt.Sprintf("provider %s stopped sending data (idle timeout)", provider), Cause: err}
+	case cause != nil && errors.Is(cause, context.Canceled) || errors.Is(err, context.Canceled):
+		return &canonical.Error{Kind: canonical.KindUpstream, Status: 499, Code: "CLIENT_CLOSED",
+			Message: "client closed the request", Cause: err}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return &canonical.Error{Kind: canonical.KindTimeout, Status: http.StatusGatewayTimeout, Code: "upstream_timeout",
+			Message: fmt.Sprintf("provider %s timed out before answering", provider), Cause: err}
+	}
+	return &canonical.Error{Kind: canonical.KindUpstream, Status: http.StatusBadGateway, Code: "upstream_unreachable",
+		Message: fmt.Sprintf("provider %s could not be reached", provider), Cause: err}
+}
+
+// StreamCut is the error for a stream that ended without its terminal signal.
+func StreamCut(provider string, err error) *canonical.Error {
+	return &canonical.Error{Kind: canonical.KindUpstream, Status: http.StatusBadGateway, Code: "upstream_error",
+		Message: fmt.Sprintf("provider %s ended the stream before completion", provider), Cause: err}
+}
+
+// RetryAfter parses a Retry-After header (seconds or HTTP date).
+func RetryAfter(h http.Header, now time.Time) time.Duration {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
+		return time.Duration(s * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// Scrub replaces every occurrence of the secrets in b with [redacted]. An
+// upstream that echoes the key it received (some do, in 401 bodies) must not
+// hand our credential to the caller.
+func Scrub(b []byte, secrets ...Secret) []byte {
+	for _, s := range secrets {
+		k := s.Reveal()
+		if len(k) < 4 || !bytes.Contains(b, []byte(k)) {
+			continue
+		}
+		b = bytes.ReplaceAll(b, []byte(k), []byte("[redacted]"))
+	}
+	return b
+}

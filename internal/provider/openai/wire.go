@@ -1,0 +1,90 @@
+package openai
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/nexus-gateway/nexus/internal/canonical"
+	"github.com/nexus-gateway/nexus/internal/jsonscan"
+)
+
+// wireUsage is the OpenAI usage object, with the cached-token aliases some
+// compatible vendors use (SPEC §5.10).
+type wireUsage struct {
+	PromptTokens        int `json:"prompt_tokens"`
+	CompletionTokens    int `json:"completion_tokens"`
+	PromptTokensDetails *struct {
+		CachedTokens int `json:"cached_tokens"`
+	} `json:"prompt_tokens_details"`
+	CompletionTokensDetails *struct {
+		ReasoningTokens int `json:"reasoning_tokens"`
+	} `json:"completion_tokens_details"`
+	PromptCacheHitTokens int `json:"prompt_cache_hit_tokens"` // DeepSeek
+	PromptCacheTokens    int `json:"prompt_cache_tokens"`     // Moonshot
+}
+
+func (w *wireUsage) canonical() canonical.Usage {
+	u := canonical.Usage{InputTokens: w.PromptTokens, OutputTokens: w.CompletionTokens}
+	switch {
+	case w.PromptTokensDetails != nil && w.PromptTokensDetails.CachedTokens > 0:
+		u.CacheReadTokens = w.PromptTokensDetails.CachedTokens
+	case w.PromptCacheHitTokens > 0:
+		u.CacheReadTokens = w.PromptCacheHitTokens
+	case w.PromptCacheTokens > 0:
+		u.CacheReadTokens = w.PromptCacheTokens
+	}
+	if w.CompletionTokensDetails != nil {
+		u.ReasoningTokens = w.CompletionTokensDetails.ReasoningTokens
+	}
+	return u
+}
+
+var usageKey = []string{"usage"}
+
+// usageFromBody reads the top-level usage object of a chat completion or of a
+// stream chunk. The cheap substring test keeps the per-chunk cost near zero
+// for the chunks that carry none.
+func usageFromBody(b []byte) (canonical.Usage, bool) {
+	if !bytes.Contains(b, []byte(`"usage"`)) {
+		return canonical.Usage{}, false
+	}
+	var m [1]jsonscan.Member
+	if jsonscan.Object(b, usageKey, m[:]) != nil || !m[0].Found || jsonscan.IsNull(b, m[0]) {
+		return canonical.Usage{}, false
+	}
+	var w wireUsage
+	if json.Unmarshal(jsonscan.Raw(b, m[0]), &w) != nil {
+		return canonical.Usage{}, false
+	}
+	return w.canonical(), true
+}
+
+// decodeError normalises an OpenAI-family error body (SPEC §9.3: status
+// decides the kind; the provider's type is kept for observability).
+func decodeError(status int, body []byte) *canonical.Error {
+	e := &canonical.Error{Kind: canonical.KindForStatus(status), Status: status}
+	var w struct {
+		Error *struct {
+			Message string          `json:"message"`
+			Type    string          `json:"type"`
+			Param   *string         `json:"param"`
+			Code    json.RawMessage `json:"code"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &w) == nil && w.Error != nil {
+		e.Message, e.Type = w.Error.Message, w.Error.Type
+		if w.Error.Param != nil {
+			e.Param = *w.Error.Param
+		}
+		var code string
+		if json.Unmarshal(w.Error.Code, &code) == nil {
+			e.Code = code
+		}
+	}
+	if e.Message == "" {
+		e.Message = fmt.Sprintf("upstream answered %d %s", status, http.StatusText(status))
+	}
+	return e
+}

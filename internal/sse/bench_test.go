@@ -1,0 +1,90 @@
+package sse
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"strings"
+	"testing"
+)
+
+// benchStream builds a 256-frame stream by repeating the second frame of a
+// recorded stream: a typical content delta (the first frame is usually
+// role or metadata).
+func benchStream(b *testing.B, path, sep string) []byte {
+	b.Helper()
+	rec, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	frames := strings.SplitAfter(string(rec), sep)
+	if len(frames) < 3 {
+		b.Fatalf("%s: only %d frames", path, len(frames))
+	}
+	var buf bytes.Buffer
+	for range 256 {
+		buf.WriteString(frames[1])
+	}
+	return buf.Bytes()
+}
+
+func BenchmarkReader(b *testing.B) {
+	cases := []struct{ name, path, sep string }{
+		{"openai-chat", "testdata/openai-chat-text.sse", "\n\n"},
+		{"anthropic", "testdata/anthropic-text.sse", "\n\n"},
+		{"gemini-crlf", "testdata/gemini-text-crlf.sse", "\r\n\r\n"},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			stream := benchStream(b, c.path, c.sep)
+			src := bytes.NewReader(stream)
+			r := NewReader(src, 0)
+			b.SetBytes(int64(len(stream)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			frames := 0
+			for b.Loop() {
+				src.Reset(stream)
+				r.Reset(src)
+				for {
+					ev, err := r.Next()
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					if len(ev.Data) == 0 {
+						b.Fatal("frame without data")
+					}
+					frames++
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(frames), "ns/frame")
+		})
+	}
+}
+
+func BenchmarkWriterWriteEvent(b *testing.B) {
+	data := []byte(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello, world"}}`)
+	w := NewWriterTo(io.Discard, func() error { return nil })
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := w.WriteEvent("content_block_delta", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkWriterWriteRaw(b *testing.B) {
+	frame := []byte("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\n")
+	w := NewWriterTo(io.Discard, func() error { return nil })
+	b.SetBytes(int64(len(frame)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := w.WriteRaw(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
