@@ -21,7 +21,8 @@ func loadConfig(path string, getenv func(string) string) (*config.Config, error)
 		path = getenv("NEXUS_CONFIG")
 	}
 	if path == "" {
-		return config.Default(getenv), nil
+		cfg := config.Default(getenv)
+		return cfg, cfg.Validate()
 	}
 	return config.Load(path, getenv)
 }

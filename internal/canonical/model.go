@@ -28,6 +28,7 @@ const (
 	PartToolResult PartType = "tool_result"
 	PartReasoning  PartType = "reasoning"
 	PartRefusal    PartType = "refusal"
+	PartAudio      PartType = "audio" // input audio (OpenAI input_audio, Gemini inlineData audio/*): Media.Data + MIMEType
 )
 
 // Part is one typed piece of content. Exactly the fields for its Type are set.
@@ -55,6 +56,12 @@ type Part struct {
 	// CacheControl; "" = the provider default. Without it a 1h breakpoint
 	// re-encoded for Anthropic would silently become a 5m one.
 	CacheTTL string `json:"cache_ttl,omitempty"`
+
+	// ThoughtSignature is Gemini's opaque thoughtSignature on a text part
+	// (Gemini 3 attaches one to the answer text and wants it replayed).
+	// Reasoning parts keep theirs in Reasoning.Signature, tool calls in
+	// ToolCall.ThoughtSignature; shapes without the concept drop it.
+	ThoughtSignature string `json:"thought_signature,omitempty"`
 }
 
 // Media is an image or document, given by URL or by bytes.
@@ -64,6 +71,9 @@ type Media struct {
 	Data     []byte `json:"data,omitempty"`      // raw bytes (decoded from base64 / data URL)
 	Detail   string `json:"detail,omitempty"`    // OpenAI image detail: auto|low|high
 	Title    string `json:"title,omitempty"`     // document title, when the shape has one
+	// FileID references a file uploaded to the provider's file store (OpenAI
+	// file_id, Anthropic Files API); only that provider can resolve it.
+	FileID string `json:"file_id,omitempty"`
 }
 
 // ToolCall is a function call requested by the model. Arguments is the JSON
@@ -167,6 +177,11 @@ type Request struct {
 	ReasoningEffort string            `json:"reasoning_effort,omitempty"` // minimal|low|medium|high
 	User            string            `json:"user,omitempty"`
 	Metadata        map[string]string `json:"metadata,omitempty"`
+
+	// FrequencyPenalty and PresencePenalty are OpenAI/Gemini sampling
+	// penalties (-2..2); targets without them must refuse or coerce.
+	FrequencyPenalty *float64 `json:"frequency_penalty,omitempty"`
+	PresencePenalty  *float64 `json:"presence_penalty,omitempty"`
 
 	Stream       bool `json:"stream,omitempty"`
 	IncludeUsage bool `json:"include_usage,omitempty"` // client asked for streamed usage (OpenAI stream_options)

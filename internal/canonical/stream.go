@@ -32,6 +32,8 @@ type Event struct {
 	// blocks, a partial JSON fragment of the arguments for tool-call blocks.
 	Delta string
 	// Signature is a reasoning signature (Anthropic signature_delta, Gemini thoughtSignature).
+	// On a text block it is a Gemini thoughtSignature for that text part
+	// (Part.ThoughtSignature); encoders of shapes without one ignore it there.
 	Signature string
 
 	ID    string // EventStart

@@ -106,8 +106,19 @@ func Builtin() []Model {
 
 // ForProvider returns the built-in models whose ProviderType is typ.
 func ForProvider(typ string) []Model {
-	var out []Model
-	for _, m := range Builtin() {
+	var group []Model
+	switch typ {
+	case "openai":
+		return openAIModels()
+	case "anthropic":
+		return anthropicModels()
+	case "gemini":
+		return geminiModels()
+	default:
+		group = otherModels()
+	}
+	out := group[:0]
+	for _, m := range group {
 		if m.ProviderType == typ {
 			out = append(out, m)
 		}
@@ -116,10 +127,11 @@ func ForProvider(typ string) []Model {
 }
 
 // Lookup finds the built-in model of provider type typ whose name or alias is
-// name.
+// name. It builds the table on each call: meant for start-up, not for the
+// request path (copy what you need into your own index).
 func Lookup(typ, name string) (Model, bool) {
-	for _, m := range Builtin() {
-		if m.ProviderType == typ && m.Matches(name) {
+	for _, m := range ForProvider(typ) {
+		if m.Matches(name) {
 			return m, true
 		}
 	}

@@ -170,3 +170,23 @@ func BenchmarkLookup(b *testing.B) {
 		}
 	}
 }
+
+// ForProvider takes a shortcut per vendor group; it must agree with
+// filtering the full table.
+func TestForProviderMatchesFilteringBuiltin(t *testing.T) {
+	for _, typ := range PresetTypes() {
+		var want []string
+		for _, m := range Builtin() {
+			if m.ProviderType == typ {
+				want = append(want, m.Name)
+			}
+		}
+		var got []string
+		for _, m := range ForProvider(typ) {
+			got = append(got, m.Name)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("ForProvider(%q) = %v, want %v", typ, got, want)
+		}
+	}
+}

@@ -4,6 +4,9 @@
 // broken file fails start-up with every problem listed as
 // "file:line: field.path: message".
 //
+// Top-level keys starting with "x-" are ignored, so they can hold YAML
+// anchors (&name) for values reused with aliases (*name) further down.
+//
 // Without a file, Default builds a configuration from the environment alone:
 // one provider per preset whose API key variable is set.
 //

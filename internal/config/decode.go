@@ -109,6 +109,10 @@ func (d *decoder) resolve(path string, n ast.Node) (ast.Node, bool) {
 		case *ast.AnchorNode:
 			n = v.Value
 		case *ast.AliasNode:
+			if v.Value == nil || v.Value.GetToken() == nil {
+				d.fail(n, path, "alias without a name")
+				return nil, false
+			}
 			name := v.Value.GetToken().Value
 			target, ok := d.anchors[name]
 			if !ok {
@@ -246,7 +250,9 @@ func (d *decoder) text(path string, n ast.Node, want string) (string, bool) {
 	case *ast.StringNode:
 		raw = v.Value
 	case *ast.LiteralNode:
-		raw = v.Value.Value
+		if v.Value != nil {
+			raw = v.Value.Value
+		}
 	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.InfinityNode, *ast.NanNode:
 		return v.GetToken().Value, true // as written: "2024-10-21", "0x10"
 	default:
@@ -369,6 +375,18 @@ func (d *decoder) duration(path string, n ast.Node) time.Duration {
 
 // size decodes a byte count: an integer or a human size ("32MiB").
 func (d *decoder) size(path string, n ast.Node) int64 {
+	n, ok := d.resolve(path, n)
+	if !ok {
+		return 0
+	}
+	if _, isInt := n.(*ast.IntegerNode); isInt {
+		v := d.integer(path, n) // keeps YAML integer forms such as 0x10
+		if v < 0 {
+			d.fail(n, path, "invalid size %q: must not be negative", strconv.FormatInt(v, 10))
+			return 0
+		}
+		return v
+	}
 	s, ok := d.text(path, n, "a size")
 	if !ok || s == "" {
 		return 0

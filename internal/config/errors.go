@@ -18,21 +18,40 @@ type FieldError struct {
 	Msg   string
 }
 
-// Error renders "file:line: field: message" (line and field omitted when unknown).
+// Error renders "file:line: field: message" (line and field omitted when
+// unknown) on one line: control characters that came from the file (in a
+// key, say) are escaped so they cannot break or forge log lines.
 func (e *FieldError) Error() string {
 	var b strings.Builder
-	b.WriteString(e.File)
+	writeOneLine(&b, e.File)
 	if e.Line > 0 {
 		b.WriteByte(':')
 		b.WriteString(strconv.Itoa(e.Line))
 	}
 	b.WriteString(": ")
 	if e.Field != "" {
-		b.WriteString(e.Field)
+		writeOneLine(&b, e.Field)
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Msg)
+	writeOneLine(&b, e.Msg)
 	return b.String()
+}
+
+func writeOneLine(b *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c < ' ' || c == 0x7f:
+			b.WriteString(`\x`)
+			b.WriteString(strconv.FormatUint(uint64(c)>>4, 16))
+			b.WriteString(strconv.FormatUint(uint64(c)&0xf, 16))
+		default:
+			b.WriteByte(c)
+		}
+	}
 }
 
 // source remembers where each field path came from, so that checks run after

@@ -31,6 +31,8 @@ func TestValidationErrorsNameLineAndField(t *testing.T) {
 			nil, `3: providers[0].type: unknown provider type "opnai"`},
 		{"bad duration", "timeouts:\n  connect: 10\n",
 			nil, `2: timeouts.connect: invalid duration "10"`},
+		{"negative timeout", "timeouts:\n  connect: 1s\n  total: -5s\n",
+			nil, "3: timeouts.total: must not be negative"},
 		{"bad provider duration", okProvider + "    timeouts:\n      idle: soon\n",
 			nil, `6: providers[0].timeouts.idle: invalid duration "soon"`},
 		{"unknown top-level key", "listen: :1\nlistne: :2\n",
@@ -200,5 +202,17 @@ func TestValidateOnHandBuiltConfig(t *testing.T) {
 	err := c.Validate()
 	if err == nil || !strings.Contains(err.Error(), "defaults: providers[0].api_key: required for type openai") {
 		t.Fatalf("Validate = %v", err)
+	}
+}
+
+func TestErrorLinesEscapeControlCharacters(t *testing.T) {
+	_, err := Parse("t.yaml", []byte("\"li\\nsten\": 1\nlog: {\"le\\x01vel\": x}\n"), nil)
+	if err == nil {
+		t.Fatal("Parse succeeded")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], `t.yaml:1: li\nsten: unknown field`) ||
+		!strings.HasPrefix(lines[1], `t.yaml:2: log.le\x01vel: unknown field`) {
+		t.Errorf("got %q", err.Error())
 	}
 }

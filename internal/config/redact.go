@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -35,10 +36,50 @@ func (p Provider) LogValue() slog.Value {
 		attrs = append(attrs, slog.Group("headers", hs...))
 	}
 	if p.Timeouts != (Timeouts{}) {
-		attrs = append(attrs, slog.Any("timeouts", p.Timeouts))
+		attrs = append(attrs, slog.Attr{Key: "timeouts", Value: p.Timeouts.LogValue()})
 	}
 	attrs = append(attrs, slog.String("wire_format", p.WireFormat), slog.String("auth_style", p.AuthStyle))
 	return slog.GroupValue(attrs...)
+}
+
+// MarshalJSON encodes the provider with its key and header values redacted:
+// slog's JSON handler marshals values that are not LogValuers themselves
+// (a []Provider, say), and nothing should be able to serialise a key.
+func (p Provider) MarshalJSON() ([]byte, error) {
+	headers := make(map[string]string, len(p.Headers))
+	for k := range p.Headers {
+		headers[k] = redacted
+	}
+	return json.Marshal(struct {
+		Name       string            `json:"name"`
+		Type       string            `json:"type"`
+		BaseURL    string            `json:"base_url"`
+		APIKey     string            `json:"api_key"`
+		APIVersion string            `json:"api_version,omitempty"`
+		Headers    map[string]string `json:"headers,omitempty"`
+		Timeouts   Timeouts          `json:"timeouts"`
+		WireFormat string            `json:"wire_format"`
+		AuthStyle  string            `json:"auth_style"`
+	}{p.Name, p.Type, redactURL(p.BaseURL), redactIfSet(p.APIKey), p.APIVersion, headers, p.Timeouts, p.WireFormat, p.AuthStyle})
+}
+
+// MarshalJSON encodes the configuration with the database password
+// redacted (providers redact themselves).
+func (c Config) MarshalJSON() ([]byte, error) {
+	type plain Config // same fields, without this method
+	c.Database = redactURL(c.Database)
+	return json.Marshal(plain(c))
+}
+
+// LogValue renders durations as "30s" rather than nanoseconds.
+func (t Timeouts) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("connect", t.Connect.String()),
+		slog.String("first_byte", t.FirstByte.String()),
+		slog.String("idle", t.Idle.String()),
+		slog.String("total", t.Total.String()),
+		slog.String("drain", t.Drain.String()),
+	)
 }
 
 // Format makes fmt print the same redacted view for every verb (%v, %+v,
@@ -49,6 +90,9 @@ func (p Provider) Format(f fmt.State, _ rune) {
 		strconv.Quote(p.Name), strconv.Quote(p.Type), strconv.Quote(redactURL(p.BaseURL)),
 		redactIfSet(p.APIKey), len(p.Headers))
 }
+
+// Config's redacting methods (LogValue, Format, MarshalJSON) take a value
+// receiver so they also apply when a Config is logged or printed by value.
 
 // LogValue renders the configuration for slog with every secret redacted:
 // provider keys and header values, and the password of a database URL.
@@ -74,7 +118,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log_format", c.Log.Format),
 		slog.Int64("max_body_bytes", c.Limits.MaxBodyBytes),
 		slog.Int("max_in_flight", c.Limits.MaxInFlight),
-		slog.Any("timeouts", c.Timeouts),
+		slog.Attr{Key: "timeouts", Value: c.Timeouts.LogValue()},
 		slog.Group("providers", providers...),
 		slog.Any("models", models),
 	)

@@ -270,7 +270,7 @@ func (c *Config) checkModels(e *errs) {
 		case !ok:
 			e.add(path+".provider", "unknown provider %s (configured: %s)", quoteShort(m.Provider), c.providerNames())
 		}
-		if m.UpstreamModel == "" {
+		if m.UpstreamModel == "" && m.Name != "" {
 			e.empty(path+".upstream_model", "must not be empty")
 		}
 		if m.Type != catalog.TypeChat && m.Type != catalog.TypeEmbedding {

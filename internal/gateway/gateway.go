@@ -42,7 +42,9 @@ type Gateway struct {
 	Handler http.Handler
 	Store   *store.DB
 	Router  *route.Router
-	ownsDB  bool
+	// DatabaseDSN is the store the gateway uses (for tools that open it too).
+	DatabaseDSN string
+	ownsDB      bool
 }
 
 // New builds the gateway.
@@ -57,7 +59,7 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	g := &Gateway{Store: o.Store}
+	g := &Gateway{Store: o.Store, DatabaseDSN: cfg.Database}
 	if g.Store == nil {
 		db, err := store.Open(ctx, cfg.Database)
 		if err != nil {

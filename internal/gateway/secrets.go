@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -80,12 +81,16 @@ func ServerSecrets(cfg *config.Config, getenv func(string) string, create bool) 
 	}
 }
 
+// parseSecret accepts 64+ hex characters (used as is) or a passphrase of at
+// least 16 characters, stretched to 32 bytes with SHA-256 (the hasher then
+// derives its own sub-key with HKDF).
 func parseSecret(v string) ([]byte, error) {
-	if s, err := vkey.DecodeSecret(v); err == nil && len(s) >= 16 {
+	if s, err := vkey.DecodeSecret(v); err == nil && len(s) >= vkey.MinSecretLen {
 		return s, nil
 	}
 	if len(v) < 16 {
-		return nil, errors.New("must be hex or a passphrase of at least 16 characters")
+		return nil, errors.New("must be 64 hex characters or a passphrase of at least 16 characters")
 	}
-	return []byte(v), nil
+	sum := sha256.Sum256([]byte("nexus/server-secret/v1\x00" + v))
+	return sum[:], nil
 }

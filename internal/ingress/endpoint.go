@@ -24,7 +24,7 @@ func (s *Server) endpoint(rt route) http.Handler {
 		}
 		x := &pipeline.Exchange{ID: id, Start: start, Ingress: rt.shape, Endpoint: rt.endpoint, Header: r.Header}
 		status, err := s.serve(w, r, rt, x)
-		if err != nil && status != statusClientClosed && !err.written {
+		if err != nil && !err.written && r.Context().Err() == nil {
 			setRouteHeaders(h, x)
 			writeError(w, rt.shape, err.Error)
 		}

@@ -475,6 +475,7 @@ func TestAuthIsRequiredPerProvider(t *testing.T) {
 		{"openai empty bearer", "/v1/chat/completions", map[string]string{"Authorization": "Bearer "}, 401, `"param":null`},
 		{"openai basic auth", "/v1/chat/completions", map[string]string{"Authorization": "Basic abc"}, 401, `"error"`},
 		{"anthropic without key", "/v1/messages", map[string]string{"Anthropic-Version": "2023-06-01"}, 401, `"authentication_error"`},
+		{"anthropic with bearer key (anthropic-sdk-go v2)", "/v1/messages", map[string]string{"Authorization": "Bearer k", "Anthropic-Version": "2023-06-01"}, 200, `"type":"message"`},
 		{"anthropic without version", "/v1/messages", map[string]string{"X-Api-Key": "k"}, 400, `"invalid_request_error"`},
 		{"gemini without key", "/v1beta/models/g:generateContent", nil, 403, `"PERMISSION_DENIED"`},
 		{"gemini with bearer only", "/v1beta/models/g:generateContent", map[string]string{"Authorization": "Bearer t"}, 401, `"UNAUTHENTICATED"`},

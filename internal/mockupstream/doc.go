@@ -20,7 +20,8 @@
 //	POST …/models/{model}:streamGenerateContent   Gemini stream (SSE with ?alt=sse, else a JSON array)
 //
 // Credentials: OpenAI routes need `Authorization: Bearer <non-empty>` (or
-// Azure's `api-key`), else 401. Anthropic needs `x-api-key` (else 401) and
+// Azure's `api-key`), else 401. Anthropic needs `x-api-key` (or a bearer
+// token, which is how anthropic-sdk-go v2 sends its key; else 401) and
 // `anthropic-version` (else 400). Gemini needs `x-goog-api-key` or `?key=`;
 // without them it answers 403 PERMISSION_DENIED as Google does for
 // unidentified callers, or 401 UNAUTHENTICATED when only a bearer token is

@@ -241,7 +241,9 @@ func (s *Server) putBody(b *bytes.Buffer) {
 func authorize(f family, r *http.Request) (int, string) {
 	switch f {
 	case famAnthropic:
-		if r.Header.Get("X-Api-Key") == "" {
+		// x-api-key is the documented carrier; anthropic-sdk-go v2 sends
+		// its API key as a bearer token instead, which the API accepts.
+		if r.Header.Get("X-Api-Key") == "" && !hasBearer(r) {
 			return http.StatusUnauthorized, "x-api-key header is required"
 		}
 		if r.Header.Get("Anthropic-Version") == "" {
@@ -258,8 +260,7 @@ func authorize(f family, r *http.Request) (int, string) {
 		}
 		return http.StatusForbidden, "Method doesn't allow unregistered callers (callers without established identity). Please use API key or other form of API consumer identity to call this API."
 	default:
-		auth := r.Header.Get("Authorization")
-		if tok, ok := strings.CutPrefix(auth, "Bearer "); ok && strings.TrimSpace(tok) != "" {
+		if hasBearer(r) {
 			return 0, ""
 		}
 		if r.Header.Get("Api-Key") != "" { // Azure OpenAI's key header
@@ -268,6 +269,12 @@ func authorize(f family, r *http.Request) (int, string) {
 		return http.StatusUnauthorized, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
 	}
 	return 0, ""
+}
+
+// hasBearer reports a non-empty "Authorization: Bearer" credential.
+func hasBearer(r *http.Request) bool {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && strings.TrimSpace(tok) != ""
 }
 
 func setRequestID(h http.Header, f family, seq int64) {

@@ -38,6 +38,16 @@ func TransportError(call *Call, provider string, err error) *canonical.Error {
 		Message: fmt.Sprintf("provider %s could not be reached", provider), Cause: err}
 }
 
+// MidStreamError classifies a read failure after the stream began: our own
+// watchdogs and the client's departure keep their meaning; anything else
+// (reset, unexpected EOF) means the upstream cut the stream.
+func MidStreamError(call *Call, provider string, err error) *canonical.Error {
+	if call.Cause() != nil {
+		return TransportError(call, provider, err)
+	}
+	return StreamCut(provider, err)
+}
+
 // StreamCut is the error for a stream that ended without its terminal signal.
 func StreamCut(provider string, err error) *canonical.Error {
 	return &canonical.Error{Kind: canonical.KindUpstream, Status: http.StatusBadGateway, Code: "upstream_error",

@@ -42,11 +42,13 @@ func CopyRequestHeaders(dst, src http.Header, clientShape, wire pipeline.Shape) 
 	}
 }
 
-// FilterResponseHeaders returns the allowlisted upstream response headers.
-func FilterResponseHeaders(src http.Header, wire pipeline.Shape) http.Header {
+// FilterResponseHeaders returns the allowlisted upstream response headers,
+// dropping any whose value carries one of the secrets (an upstream echoing
+// the credential must not pass it on).
+func FilterResponseHeaders(src http.Header, wire pipeline.Shape, secrets ...Secret) http.Header {
 	var out http.Header
 	for _, k := range responseAllow[wire] {
-		if v := src[k]; len(v) > 0 {
+		if v := src[k]; len(v) > 0 && !carriesSecret(v, secrets) {
 			if out == nil {
 				out = make(http.Header, 4)
 			}
@@ -70,4 +72,19 @@ func StaticHeaderAllowed(name string) bool {
 		}
 	}
 	return true
+}
+
+func carriesSecret(vals []string, secrets []Secret) bool {
+	for _, s := range secrets {
+		k := s.Reveal()
+		if len(k) < 4 {
+			continue
+		}
+		for _, v := range vals {
+			if strings.Contains(v, k) {
+				return true
+			}
+		}
+	}
+	return false
 }

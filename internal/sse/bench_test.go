@@ -88,3 +88,22 @@ func BenchmarkWriterWriteRaw(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReaderLargeFrameSmallReads reads one 4 MiB data line (an inline
+// base64 image, say) delivered in 16 KiB reads. Cost must stay linear in the
+// frame size: a reader that re-searched the partial line after every read
+// would take time quadratic in it.
+func BenchmarkReaderLargeFrameSmallReads(b *testing.B) {
+	stream := "data: " + strings.Repeat("A", 4<<20) + "\n\n"
+	src := &chunkReader{}
+	r := NewReader(src, 0)
+	b.SetBytes(int64(len(stream)))
+	b.ReportAllocs()
+	for b.Loop() {
+		*src = chunkReader{s: stream, n: 16 << 10}
+		r.Reset(src)
+		if ev, err := r.Next(); err != nil || len(ev.Data) != 4<<20 {
+			b.Fatalf("got %d bytes, err %v", len(ev.Data), err)
+		}
+	}
+}

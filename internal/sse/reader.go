@@ -85,6 +85,12 @@ type Reader struct {
 	pos   int // first byte of the next unparsed line
 	end   int // end of valid data in buf
 
+	// scanned is the buffer offset up to which bytes from pos are known to
+	// hold no line terminator. A long line arriving over many reads is then
+	// searched once, not from its start after every read (quadratic for
+	// multi-MiB frames such as inline base64 images).
+	scanned int
+
 	readErr   error // non-EOF error from src, reported once buffered frames are drained
 	eof       bool  // src returned io.EOF
 	done      error // terminal error returned by every later Next
@@ -195,14 +201,19 @@ func (r *Reader) scan() (Event, bool) {
 			r.pendingLF = false
 		}
 		seg := r.buf[r.pos:r.end]
+		skip := max(r.scanned-r.pos, 0) // seg[:skip] holds no CR or LF
 		// Search LF with the vectorised IndexByte over the whole buffer, then
 		// CR only within that one line, so LF-only streams pay one scan.
-		nl := bytes.IndexByte(seg, '\n')
+		nl := bytes.IndexByte(seg[skip:], '\n')
 		lineSeg := seg
 		if nl >= 0 {
+			nl += skip
 			lineSeg = seg[:nl]
 		}
-		cr := bytes.IndexByte(lineSeg, '\r')
+		cr := bytes.IndexByte(lineSeg[skip:], '\r')
+		if cr >= 0 {
+			cr += skip
+		}
 		var lineLen, next int
 		switch {
 		case cr >= 0:
@@ -219,6 +230,7 @@ func (r *Reader) scan() (Event, bool) {
 		case nl >= 0:
 			lineLen, next = nl, nl+1
 		default:
+			r.scanned = r.end
 			return Event{}, false
 		}
 		lineStart := r.pos
@@ -352,6 +364,7 @@ func (r *Reader) fill() error {
 		r.end -= shift
 		r.pos -= shift
 		r.dataOff -= shift // only meaningful while dataLines == 1
+		r.scanned -= shift // may go negative; scan clamps it
 		r.start = 0
 	}
 	if r.end == len(r.buf) {

@@ -20,14 +20,18 @@ const (
 	extContainer    = "container"     // response side: code-execution container, verbatim
 )
 
-// passthroughExt lists the top-level Anthropic request fields that have no
-// canonical home: DecodeRequest lifts them into Ext["anthropic"][key] and
-// EncodeRequest writes Ext["anthropic"][key] back as the same top-level
-// field. Keeping the list closed means a nexus.ext key can never overwrite
-// model, messages or any other field the codec owns.
-var passthroughExtKeys = [...]string{
-	extThinking, "service_tier", "container", "mcp_servers", "context_management",
-	"cache_control", "inference_geo", "speed",
+// isPassthroughExt reports whether key names one of the top-level Anthropic
+// request fields that have no canonical home: DecodeRequest lifts them into
+// Ext["anthropic"][key] and EncodeRequest writes them back verbatim as the
+// same top-level field. The list is closed so a nexus.ext key can never
+// overwrite model, messages or any other field the codec owns.
+func isPassthroughExt(key string) bool {
+	switch key {
+	case extThinking, "service_tier", "container", "mcp_servers", "context_management",
+		"cache_control", "inference_geo", "speed":
+		return true
+	}
+	return false
 }
 
 // wireCacheControl is {"type":"ephemeral","ttl":"1h"}.

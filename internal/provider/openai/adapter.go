@@ -90,11 +90,12 @@ func (a *Adapter) Do(ctx context.Context, x *pipeline.Exchange, t pipeline.Targe
 	x.UpstreamStart = a.now()
 	resp, err := a.ep.Client.Do(req)
 	if err != nil {
+		terr := provider.TransportError(call, a.ep.Name, err) // classify before Close sets its own cause
 		call.Close()
-		return nil, provider.TransportError(call, a.ep.Name, err)
+		return nil, terr
 	}
 	x.UpstreamTTFB = a.now().Sub(x.UpstreamStart)
-	hdr := provider.FilterResponseHeaders(resp.Header, pipeline.ShapeOpenAI)
+	hdr := provider.FilterResponseHeaders(resp.Header, pipeline.ShapeOpenAI, a.ep.APIKey)
 
 	if resp.StatusCode >= 400 {
 		defer call.Close()

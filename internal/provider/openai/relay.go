@@ -54,7 +54,7 @@ func (r *relay) Next(ctx context.Context) (pipeline.Frame, error) {
 		r.fail = provider.StreamCut(r.a.ep.Name, err)
 		return pipeline.Frame{}, r.fail
 	default:
-		r.fail = provider.TransportError(r.call, r.a.ep.Name, err)
+		r.fail = provider.MidStreamError(r.call, r.a.ep.Name, err)
 		return pipeline.Frame{}, r.fail
 	}
 	if bytes.Equal(ev.Data, doneData) {
@@ -64,7 +64,9 @@ func (r *relay) Next(ctx context.Context) (pipeline.Frame, error) {
 	if u, ok := usageFromBody(ev.Data); ok {
 		r.usage, r.has = u, true
 	}
-	return pipeline.Frame{Raw: ev.Raw}, nil
+	// Scrub costs one substring search per frame and allocates only when
+	// an upstream echoed our credential.
+	return pipeline.Frame{Raw: provider.Scrub(ev.Raw, r.a.ep.APIKey)}, nil
 }
 
 func (r *relay) finish() {

@@ -1,0 +1,112 @@
+package gemini
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Hand-written JSON appenders for the stream encoder, which runs per chunk:
+// building frames into one reused buffer keeps it allocation-free where
+// json.Marshal would allocate for every frame.
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string literal. It escapes what JSON
+// requires plus U+2028/U+2029 (which break JavaScript consumers of SSE), and
+// replaces invalid UTF-8 with U+FFFD as encoding/json does; it does not
+// HTML-escape, since frames are not embedded in HTML.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// appendKey appends `"key":` for a key known to need no escaping.
+func appendKey(dst []byte, key string) []byte {
+	dst = append(dst, '"')
+	dst = append(dst, key...)
+	return append(dst, '"', ':')
+}
+
+// appendInt appends `,"key":n` (leading comma included).
+func appendIntField(dst []byte, key string, n int) []byte {
+	dst = append(dst, ',')
+	dst = appendKey(dst, key)
+	return strconv.AppendInt(dst, int64(n), 10)
+}
+
+// marshal encodes v without HTML escaping (Google does not escape <, >, &,
+// and tool arguments or schemas round-trip more readably without it).
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
+}
+
+// compactObject returns the compact form of raw when it is a JSON object,
+// ok=false otherwise (invalid JSON, or an array/scalar). buf is scratch space.
+func compactObject(buf *bytes.Buffer, raw []byte) (string, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		return "", false
+	}
+	buf.Reset()
+	if err := json.Compact(buf, raw); err != nil {
+		return "", false
+	}
+	return buf.String(), true
+}
+
+// isJSONObject reports whether s is one valid JSON object.
+func isJSONObject(s string) bool {
+	t := bytes.TrimSpace([]byte(s))
+	return len(t) > 0 && t[0] == '{' && json.Valid(t)
+}
