@@ -57,6 +57,8 @@ type StreamDecoder struct {
 	nextCanon   int
 	usage       rawUsage
 	started     bool
+	finished    bool // message_delta seen: no content may follow
+	stopped     bool // a stop_reason was reported (Finish emitted once)
 	sawToolCall bool
 	terminal    bool // message_stop, error event, or a Decode error was seen
 }
@@ -99,6 +101,12 @@ func (d *StreamDecoder) Decode(eventName string, data []byte, out []canonical.Ev
 			return d.fail(out, "anthropic stream sent "+typ+" before message_start")
 		}
 		return out, nil
+	}
+	if d.finished {
+		switch typ {
+		case "content_block_start", "content_block_delta", "content_block_stop":
+			return d.fail(out, "anthropic stream sent "+typ+" after message_delta")
+		}
 	}
 	switch typ {
 	case "content_block_start":
@@ -264,13 +272,15 @@ func (d *StreamDecoder) messageDelta(out []canonical.Event) []canonical.Event {
 	d.usage.merge(d.f.Usage)
 	u := d.usage.canonical()
 	out = append(out, canonical.Event{Type: canonical.EventUsage, Usage: &u})
-	if sr := d.f.Delta.StopReason; sr != "" {
+	if sr := d.f.Delta.StopReason; sr != "" && !d.stopped {
+		d.stopped = true
 		f := finishFromStop(sr)
 		if f == canonical.FinishStop && d.sawToolCall {
 			f = canonical.FinishToolCalls
 		}
 		out = append(out, canonical.Event{Type: canonical.EventFinish, Finish: f, StopSequence: d.f.Delta.StopSeq})
 	}
+	d.finished = true
 	return out
 }
 

@@ -84,10 +84,9 @@ func DecodeResponse(body []byte) (*canonical.Response, error) {
 		resp.FinishReason = canonical.FinishStop
 		if w.PromptFeedback != nil {
 			resp.FinishReason = canonical.FinishContentFilter
-			if w.PromptFeedback.BlockReason != "" {
-				raw, _ := json.Marshal(w.PromptFeedback.BlockReason)
-				resp.Ext.Set(provider, extBlockReason, raw)
-			}
+			// Present even when empty: it marks "the prompt was blocked".
+			raw, _ := json.Marshal(w.PromptFeedback.BlockReason)
+			resp.Ext.Set(provider, extBlockReason, raw)
 		}
 		return resp, nil
 	}
@@ -165,7 +164,7 @@ type outCandidate struct {
 }
 
 type outFeedback struct {
-	BlockReason string `json:"blockReason"`
+	BlockReason string `json:"blockReason,omitempty"`
 }
 
 type outUsage struct {
@@ -211,7 +210,7 @@ func EncodeResponse(resp *canonical.Response) ([]byte, error) {
 		}
 	}
 	var block string
-	if json.Unmarshal(resp.Ext.Get(provider, extBlockReason), &block) == nil && block != "" && len(resp.Content) == 0 {
+	if json.Unmarshal(resp.Ext.Get(provider, extBlockReason), &block) == nil && len(resp.Content) == 0 {
 		// The prompt itself was blocked: Gemini answers with feedback and no candidate.
 		out.PromptFeedback = &outFeedback{BlockReason: block}
 		out.Candidates = []outCandidate{}

@@ -46,9 +46,9 @@ type outContent struct {
 
 func (c *outContent) MarshalJSON() ([]byte, error) {
 	if c.parts != nil {
-		return json.Marshal(c.parts)
+		return marshalNoEscape(c.parts)
 	}
-	return json.Marshal(c.text)
+	return appendJSONString(nil, c.text), nil
 }
 
 type outPart struct {
