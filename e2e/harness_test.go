@@ -62,6 +62,7 @@ type env struct {
 
 type envOptions struct {
 	upstream http.Handler // default: the emulator
+	fixtures string       // emulator fixture folder
 	extra    string       // YAML appended under the openai provider (e.g. timeouts)
 	limits   string       // YAML limits block
 }
@@ -71,7 +72,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
 	e := &env{logs: &syncBuffer{}}
 	if o.upstream == nil {
-		e.mock = mockupstream.New(mockupstream.Options{})
+		e.mock = mockupstream.New(mockupstream.Options{FixturesDir: o.fixtures})
 		o.upstream = e.mock
 	}
 	e.upstream = httptest.NewServer(o.upstream)

@@ -344,7 +344,7 @@ func argsObject(text string) (json.RawMessage, bool) {
 	if s, ok := compactObject(&buf, []byte(t)); ok {
 		return json.RawMessage(s), false
 	}
-	return appendString(append([]byte(nil), `{"_raw":`...), text), true
+	return append(appendString([]byte(`{"_raw":`), text), '}'), true
 }
 
 // toolResult renders a functionResponse. Gemini needs the function name:
