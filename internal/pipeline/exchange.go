@@ -72,9 +72,11 @@ type Exchange struct {
 	// the client did not ask for it.
 	ForcedUsage bool
 
-	// Canonical is the decoded request, set by ingress for shapes that need
-	// translation and left nil on the same-shape fast path until a stage asks.
-	Canonical *canonical.Request
+	// Decode is the ingress shape's request decoder; Request uses it the
+	// first time a stage or an adapter needs the canonical form, so the
+	// same-shape fast path never decodes the body at all.
+	Decode    func(body []byte) (*canonical.Request, error)
+	canonical *canonical.Request
 
 	// Filled by routing and the executor.
 	Target   Target
@@ -115,6 +117,10 @@ type Response struct {
 type Frame struct {
 	Raw    []byte
 	Events []canonical.Event
+	// Data and Name are the SSE data and event name of a raw frame, for
+	// ingress writers that re-frame (Gemini's JSON-array stream).
+	Data []byte
+	Name string
 }
 
 // Stream is a pull-based streamed answer. Next blocks for the next frame and
@@ -162,3 +168,27 @@ type link struct {
 func (l link) Serve(ctx context.Context, x *Exchange) (*Response, error) {
 	return l.stage.Serve(ctx, x, l.next)
 }
+
+// Request returns the canonical request, decoding the body once on first use.
+// The model and stream flag are the ones ingress extracted (for Gemini they
+// come from the path, not the body).
+func (x *Exchange) Request() (*canonical.Request, error) {
+	if x.canonical != nil {
+		return x.canonical, nil
+	}
+	if x.Decode == nil {
+		return nil, canonical.Errorf(canonical.KindEndpointUnsupported, 400, "endpoint_unsupported",
+			"requests of the %s shape cannot be translated", x.Ingress)
+	}
+	req, err := x.Decode(x.Body)
+	if err != nil {
+		return nil, err
+	}
+	req.Model, req.Stream = x.Model, x.Stream
+	x.canonical = req
+	return req, nil
+}
+
+// SetRequest installs an already decoded or rewritten canonical request
+// (stages that modify the request, such as redaction, use it).
+func (x *Exchange) SetRequest(r *canonical.Request) { x.canonical = r }

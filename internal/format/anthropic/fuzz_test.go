@@ -1,6 +1,7 @@
 package anthropic
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -115,6 +116,51 @@ func FuzzStreamDecoder(f *testing.F) {
 		for _, fr := range rec.frames {
 			if _, err := d2.Decode(fr.name, fr.data, nil); err != nil {
 				t.Fatalf("re-encoded stream rejected: %v\n%s", err, rec.sse())
+			}
+		}
+	})
+}
+
+// FuzzDeltaScan holds the hand-written content_block_delta reader to
+// encoding/json: whenever it accepts a frame, encoding/json must accept it
+// too and read the same type, index, delta kind and text.
+func FuzzDeltaScan(f *testing.F) {
+	for _, s := range []string{
+		`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}`,
+		`{"type":"content_block_delta","index":12,"delta":{"type":"input_json_delta","partial_json":"{\"a\": \"b\\n\"}"}}   `,
+		`{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"\u00e9\ud83d\ude00 \ud800x \/\b\f\r\t"}}`,
+		`{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"EvMCCkYICxgC+/="}}`,
+		`{"type":"content_block_delta","index":-3,"delta":{"type":"citations_delta","citation":{"type":"x","n":[1,true,null,{"k":"v"}]}}}`,
+		`{"type":"content_block_delta","Index":1,"delta":{"type":"text_delta","TEXT":"x"}}`,
+		`{"index":0,"delta":{"text":"no type"},"type":"content_block_delta"}`,
+		`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a","text":"b"}}`,
+		"{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"\xff\"}}",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var s deltaScan
+		if !s.scan(data) {
+			return
+		}
+		var fr streamFrame
+		if err := json.Unmarshal(data, &fr); err != nil {
+			t.Fatalf("scanner accepted what encoding/json rejects (%v): %q", err, data)
+		}
+		if string(s.typ) != fr.Type || s.index != fr.Index || string(s.deltaType) != fr.Delta.Type {
+			t.Fatalf("header differs: scan %q %d %q, json %q %d %q", s.typ, s.index, s.deltaType, fr.Type, fr.Index, fr.Delta.Type)
+		}
+		want := map[byte]string{'t': fr.Delta.Text, 'h': fr.Delta.Thinking, 'p': fr.Delta.PartialJSON, 's': fr.Delta.Signature}
+		for name, w := range want {
+			got := ""
+			if s.fieldName == name {
+				var ok bool
+				if got, ok = s.text(); !ok {
+					return // the decoder falls back on this
+				}
+			}
+			if got != w {
+				t.Fatalf("field %c: scan %q, json %q (input %q)", name, got, w, data)
 			}
 		}
 	})

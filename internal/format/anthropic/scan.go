@@ -1,6 +1,7 @@
 package anthropic
 
 import (
+	"bytes"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -120,6 +121,9 @@ func (s *deltaScan) topField(key []byte, esc bool, depth int) bool {
 	case "delta":
 		return s.object(depth+1, s.deltaField)
 	}
+	if foldsTo(key, "type", "index", "delta", "message", "content_block", "usage", "error") {
+		return false // encoding/json matches keys case-insensitively: let it
+	}
 	return s.skip(depth + 1)
 }
 
@@ -145,6 +149,9 @@ func (s *deltaScan) deltaField(key []byte, esc bool, depth int) bool {
 	case "signature":
 		name = 's'
 	default:
+		if foldsTo(key, "type", "text", "thinking", "partial_json", "signature", "stop_reason", "stop_sequence") {
+			return false
+		}
 		return s.skip(depth + 1)
 	}
 	if s.fieldName != 0 {
@@ -179,8 +186,23 @@ func (s *deltaScan) str() (raw []byte, esc bool, ok bool) {
 			}
 			return raw, esc, true
 		case c == '\\':
+			// Validate the escape here so every accepted string is valid JSON,
+			// whether or not its text is ever decoded.
 			esc = true
-			s.pos += 2
+			if s.pos+1 >= len(s.data) {
+				return nil, false, false
+			}
+			switch s.data[s.pos+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				s.pos += 2
+			case 'u':
+				if _, ok := hex4(s.data, s.pos+2); !ok {
+					return nil, false, false
+				}
+				s.pos += 6
+			default:
+				return nil, false, false
+			}
 		case c < 0x20:
 			return nil, false, false
 		default:
@@ -232,10 +254,7 @@ func (s *deltaScan) skip(depth int) bool {
 	}
 	switch c := s.data[s.pos]; {
 	case c == '"':
-		_, esc, ok := s.str()
-		if ok && esc {
-			return false // escapes inside skipped strings are not validated here
-		}
+		_, _, ok := s.str()
 		return ok
 	case c == '{':
 		return s.object(depth, func(_ []byte, _ bool, d int) bool { return s.skip(d + 1) })
@@ -324,7 +343,7 @@ func (s *deltaScan) text() (string, bool) {
 			i += 4
 			if utf16.IsSurrogate(r) {
 				r2, ok := rune(0), false
-				if i+6 < len(raw)+0 && raw[i+1] == '\\' && raw[i+2] == 'u' {
+				if i+2 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
 					r2, ok = hex4(raw, i+3)
 				}
 				if dec := utf16.DecodeRune(r, r2); ok && dec != utf8.RuneError {
@@ -341,6 +360,17 @@ func (s *deltaScan) text() (string, bool) {
 	}
 	s.scratch = b
 	return string(b), true
+}
+
+// foldsTo reports whether key equals one of names ignoring case, the way
+// encoding/json matches struct fields.
+func foldsTo(key []byte, names ...string) bool {
+	for _, n := range names {
+		if bytes.EqualFold(key, []byte(n)) {
+			return true
+		}
+	}
+	return false
 }
 
 func hex4(raw []byte, at int) (rune, bool) {

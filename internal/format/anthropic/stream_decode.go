@@ -53,6 +53,7 @@ type blockState struct {
 // per-request and not safe for concurrent use.
 type StreamDecoder struct {
 	f           streamFrame
+	s           deltaScan
 	blocks      []blockState
 	nextCanon   int
 	usage       rawUsage
@@ -78,6 +79,12 @@ func (d *StreamDecoder) Decode(eventName string, data []byte, out []canonical.Ev
 	}
 	if firstByte(data) == 0 {
 		return out, nil // a frame without data (comment, keep-alive)
+	}
+	if (eventName == "content_block_delta" || eventName == "") && d.started && !d.finished && d.s.scan(data) {
+		typ := string(d.s.typ) == "content_block_delta" || (len(d.s.typ) == 0 && eventName == "content_block_delta")
+		if typ {
+			return d.fastDelta(out)
+		}
 	}
 	d.f = streamFrame{}
 	if err := json.Unmarshal(data, &d.f); err != nil {
@@ -112,7 +119,7 @@ func (d *StreamDecoder) Decode(eventName string, data []byte, out []canonical.Ev
 	case "content_block_start":
 		return d.blockStart(out)
 	case "content_block_delta":
-		return d.blockDelta(out)
+		return d.slowDelta(out)
 	case "content_block_stop":
 		b := d.find(d.f.Index)
 		if b == nil {
@@ -210,33 +217,90 @@ func (d *StreamDecoder) blockStart(out []canonical.Event) ([]canonical.Event, er
 	return out, nil
 }
 
-func (d *StreamDecoder) blockDelta(out []canonical.Event) ([]canonical.Event, error) {
-	b := d.find(d.f.Index)
+// Delta kinds of content_block_delta.
+const (
+	deltaOther = iota
+	deltaText
+	deltaThinking
+	deltaSignature
+	deltaInputJSON
+)
+
+func deltaKind[T string | []byte](t T) int {
+	switch string(t) {
+	case "text_delta":
+		return deltaText
+	case "thinking_delta":
+		return deltaThinking
+	case "signature_delta":
+		return deltaSignature
+	case "input_json_delta":
+		return deltaInputJSON
+	}
+	return deltaOther // citations_delta and newer kinds have no canonical home
+}
+
+// fieldFor is the deltaScan field name a delta kind reads.
+func fieldFor(kind int) byte {
+	switch kind {
+	case deltaText:
+		return 't'
+	case deltaThinking:
+		return 'h'
+	case deltaSignature:
+		return 's'
+	case deltaInputJSON:
+		return 'p'
+	}
+	return 0
+}
+
+// fastDelta handles a content_block_delta read by deltaScan.
+func (d *StreamDecoder) fastDelta(out []canonical.Event) ([]canonical.Event, error) {
+	kind := deltaKind(d.s.deltaType)
+	content := ""
+	if kind != deltaOther && d.s.fieldName == fieldFor(kind) {
+		var ok bool
+		if content, ok = d.s.text(); !ok {
+			return d.fail(out, "anthropic stream frame is not valid JSON")
+		}
+	}
+	return d.blockDelta(out, d.s.index, kind, content)
+}
+
+func (d *StreamDecoder) slowDelta(out []canonical.Event) ([]canonical.Event, error) {
+	dl := &d.f.Delta
+	kind, content := deltaKind(dl.Type), ""
+	switch kind {
+	case deltaText:
+		content = dl.Text
+	case deltaThinking:
+		content = dl.Thinking
+	case deltaSignature:
+		content = dl.Signature
+	case deltaInputJSON:
+		content = dl.PartialJSON
+	}
+	return d.blockDelta(out, d.f.Index, kind, content)
+}
+
+func (d *StreamDecoder) blockDelta(out []canonical.Event, index, kind int, content string) ([]canonical.Event, error) {
+	b := d.find(index)
 	if b == nil {
 		return d.fail(out, "anthropic stream sent a delta for a block it never started")
 	}
-	if b.skipped || !b.open {
+	if b.skipped || !b.open || kind == deltaOther || content == "" {
 		return out, nil
 	}
-	dl := &d.f.Delta
 	ev := canonical.Event{Type: canonical.EventDelta, Index: b.canon}
-	switch dl.Type {
-	case "text_delta":
-		ev.Delta = dl.Text
-	case "thinking_delta":
-		ev.Delta = dl.Thinking
-	case "signature_delta":
-		ev.Signature = dl.Signature
-	case "input_json_delta":
-		ev.Delta = dl.PartialJSON
-		if ev.Delta != "" {
-			b.args = true
-		}
+	switch kind {
+	case deltaSignature:
+		ev.Signature = content
+	case deltaInputJSON:
+		ev.Delta = content
+		b.args = true
 	default:
-		return out, nil // citations_delta and newer kinds have no canonical home
-	}
-	if ev.Delta == "" && ev.Signature == "" {
-		return out, nil
+		ev.Delta = content
 	}
 	return append(out, ev), nil
 }

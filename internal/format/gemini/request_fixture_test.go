@@ -70,6 +70,13 @@ func requestProjection(t *testing.T, body []byte) map[string]any {
 		for _, part := range asList(field(cm, "parts")) {
 			parts = append(parts, partProjection(t, part.(map[string]any)))
 		}
+		// Consecutive turns of one role are one turn to Gemini; the encoder
+		// joins tool results with the user turn next to them.
+		if n := len(contents); n > 0 && contents[n-1].(map[string]any)["role"] == role {
+			prev := contents[n-1].(map[string]any)
+			prev["parts"] = append(prev["parts"].([]any), parts...)
+			continue
+		}
 		contents = append(contents, map[string]any{"role": role, "parts": parts})
 	}
 	p["contents"] = contents

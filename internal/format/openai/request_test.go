@@ -239,7 +239,7 @@ func TestEncodeRequestDropsHintsAsCoercions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []canonical.Coercion{{"top_k", "removed"}, {"cache_control", "removed"}, {"reasoning", "removed"}, {"thought_signature", "removed"}, {"tool_result.is_error", "removed"}}
+	want := []canonical.Coercion{{Field: "top_k", To: "removed"}, {Field: "cache_control", To: "removed"}, {Field: "reasoning", To: "removed"}, {Field: "thought_signature", To: "removed"}, {Field: "tool_result.is_error", To: "removed"}}
 	if !reflect.DeepEqual(coerced, want) {
 		t.Errorf("coercions = %v, want %v", coerced, want)
 	}

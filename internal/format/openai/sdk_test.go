@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nexus-gateway/nexus/internal/canonical"
 	sdk "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/packages/ssestream"
 )
@@ -116,4 +117,31 @@ func (s sseText) WriteEvent(name string, data []byte) error {
 	s.b.Write(data)
 	s.b.WriteString("\n\n")
 	return nil
+}
+
+func TestSDKSurfacesEncodedStreamError(t *testing.T) {
+	enc := NewStreamEncoder(StreamOptions{ID: "chatcmpl-e"})
+	var sb strings.Builder
+	for _, ev := range []canonical.Event{
+		{Type: canonical.EventStart},
+		{Type: canonical.EventBlockStart, Block: &canonical.Part{Type: canonical.PartText}},
+		{Type: canonical.EventDelta, Delta: "partial"},
+		{Type: canonical.EventError, Err: &canonical.Error{Kind: canonical.KindUpstream, Status: 502, Code: "upstream_error", Message: "upstream stream ended before completion"}},
+	} {
+		if err := enc.Encode(ev, sseText{&sb}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"text/event-stream"}}, Body: io.NopCloser(strings.NewReader(sb.String()))}
+	stream := ssestream.NewStream[sdk.ChatCompletionChunk](ssestream.NewDecoder(res), nil)
+	n := 0
+	for stream.Next() {
+		n++
+	}
+	if err := stream.Err(); err == nil || !strings.Contains(err.Error(), "upstream stream ended before completion") {
+		t.Fatalf("SDK error = %v, want the stream error", err)
+	}
+	if n != 2 {
+		t.Errorf("SDK saw %d chunks before the error, want 2", n)
+	}
 }

@@ -2,7 +2,8 @@
 // OpenAI-compatible vendor (a vendor is configuration: base URL, auth style).
 // For OpenAI-shaped callers it takes the same-shape fast path: the request
 // body is forwarded as bytes with the model rewritten, and the answer is
-// relayed as bytes, streams frame by frame.
+// relayed as bytes, streams frame by frame. Callers of other shapes are
+// translated through the canonical model with format/openai.
 package openai
 
 import (
@@ -15,15 +16,15 @@ import (
 
 	"github.com/nexus-gateway/nexus/internal/canonical"
 	"github.com/nexus-gateway/nexus/internal/fastpath"
+	openaifmt "github.com/nexus-gateway/nexus/internal/format/openai"
 	"github.com/nexus-gateway/nexus/internal/pipeline"
 	"github.com/nexus-gateway/nexus/internal/provider"
 )
 
 // Adapter calls one OpenAI-wire provider.
 type Adapter struct {
-	ep  *provider.Endpoint
-	now func() time.Time
-	// MaxResponseBytes caps a unary answer held in memory (default 10 MiB).
+	ep          *provider.Endpoint
+	now         func() time.Time
 	maxResponse int64
 	bufs        sync.Pool
 }
@@ -31,7 +32,7 @@ type Adapter struct {
 // Options tunes an Adapter; the zero value works.
 type Options struct {
 	Now              func() time.Time
-	MaxResponseBytes int64
+	MaxResponseBytes int64 // cap on a unary answer held in memory (default 10 MiB)
 }
 
 // New builds the adapter for ep.
@@ -52,17 +53,13 @@ func New(ep *provider.Endpoint, opt Options) *Adapter {
 
 // Do sends x to the provider as target t.
 func (a *Adapter) Do(ctx context.Context, x *pipeline.Exchange, t pipeline.Target) (*pipeline.Response, error) {
-	if x.Ingress != pipeline.ShapeOpenAI || x.Fast == nil {
-		return nil, canonical.Errorf(canonical.KindEndpointUnsupported, http.StatusBadRequest, "endpoint_unsupported",
-			"the %s API shape cannot be served by provider %s yet", x.Ingress, a.ep.Name)
-	}
+	same := x.Ingress == pipeline.ShapeOpenAI && x.Fast != nil
 	bp := a.bufs.Get().(*[]byte)
-	body, forced, err := x.Fast.Rewrite((*bp)[:0], t.UpstreamModel, fastpath.Options{ForceUsage: true})
+	body, err := a.prepare((*bp)[:0], x, t, same)
 	if err != nil {
 		a.bufs.Put(bp)
 		return nil, err
 	}
-	x.ForcedUsage = forced
 	req, err := http.NewRequest(http.MethodPost, a.ep.BaseURL+"/chat/completions", nil)
 	if err != nil {
 		a.bufs.Put(bp)
@@ -72,10 +69,8 @@ func (a *Adapter) Do(ctx context.Context, x *pipeline.Exchange, t pipeline.Targe
 	req = req.WithContext(call.Ctx)
 	// The transport may read the request body after Do returns (it closes it
 	// from its own goroutine), so the pooled buffer goes back only on Close.
-	rb := &requestBody{r: bytes.NewReader(body), release: func() { *bp = body[:0]; a.bufs.Put(bp) }}
-	req.Body = rb
+	req.Body = &requestBody{r: bytes.NewReader(body), release: func() { *bp = body[:0]; a.bufs.Put(bp) }}
 	req.ContentLength = int64(len(body))
-	req.GetBody = nil
 	h := req.Header
 	h.Set("Content-Type", "application/json")
 	provider.CopyRequestHeaders(h, x.Header, x.Ingress, pipeline.ShapeOpenAI)
@@ -103,11 +98,38 @@ func (a *Adapter) Do(ctx context.Context, x *pipeline.Exchange, t pipeline.Targe
 		return nil, a.upstreamError(call, resp, hdr)
 	}
 	if x.Stream && isEventStream(resp.Header) {
-		return &pipeline.Response{Status: resp.StatusCode, Header: hdr, Stream: newRelay(a, call, resp.Body, x)}, nil
+		if same {
+			return &pipeline.Response{Status: resp.StatusCode, Header: hdr,
+				Stream: provider.NewRelay(a.ep, call, resp.Body, &tap{}, x, a.now)}, nil
+		}
+		return &pipeline.Response{Status: http.StatusOK,
+			Stream: provider.NewTranslator(a.ep, call, resp.Body, openaifmt.NewStreamDecoder(), x, a.now)}, nil
 	}
 	defer call.Close()
 	defer resp.Body.Close()
-	return a.unary(call, resp, hdr, x)
+	return a.unary(call, resp, hdr, x, same)
+}
+
+// prepare builds the upstream body: spliced bytes on the fast path, an
+// encoding of the canonical request otherwise.
+func (a *Adapter) prepare(dst []byte, x *pipeline.Exchange, t pipeline.Target, same bool) ([]byte, error) {
+	if same {
+		body, forced, err := x.Fast.Rewrite(dst, t.UpstreamModel, fastpath.Options{ForceUsage: true})
+		x.ForcedUsage = forced
+		return body, err
+	}
+	req, err := x.Request()
+	if err != nil {
+		return nil, err
+	}
+	r := *req
+	r.IncludeUsage = r.Stream // usage must be known whatever the caller asked
+	body, coerced, err := openaifmt.EncodeRequest(&r, t.UpstreamModel)
+	if err != nil {
+		return nil, err
+	}
+	x.Coerced = append(x.Coerced, coerced...)
+	return append(dst, body...), nil
 }
 
 func isEventStream(h http.Header) bool {
@@ -117,7 +139,7 @@ func isEventStream(h http.Header) bool {
 
 // unary reads a whole non-streamed answer. Holding it (bounded) lets the
 // gateway set Content-Length and read usage without a second request.
-func (a *Adapter) unary(call *provider.Call, resp *http.Response, hdr http.Header, x *pipeline.Exchange) (*pipeline.Response, error) {
+func (a *Adapter) unary(call *provider.Call, resp *http.Response, hdr http.Header, x *pipeline.Exchange, same bool) (*pipeline.Response, error) {
 	bp := a.bufs.Get().(*[]byte)
 	buf := bytes.NewBuffer((*bp)[:0])
 	_, err := buf.ReadFrom(io.LimitReader(resp.Body, a.maxResponse+1))
@@ -134,6 +156,15 @@ func (a *Adapter) unary(call *provider.Call, resp *http.Response, hdr http.Heade
 	}
 	x.UpstreamTotal = a.now().Sub(x.UpstreamStart)
 	out = provider.Scrub(out, a.ep.APIKey)
+	if !same {
+		defer release()
+		cr, err := openaifmt.DecodeResponse(out)
+		if err != nil {
+			return nil, canonical.Errorf(canonical.KindUpstream, http.StatusBadGateway, "upstream_error",
+				"provider %s answered with a body the gateway could not read", a.ep.Name)
+		}
+		return &pipeline.Response{Status: http.StatusOK, Canonical: cr, Usage: cr.Usage}, nil
+	}
 	r := &pipeline.Response{Status: resp.StatusCode, Header: hdr, Body: out, Release: release}
 	if u, ok := usageFromBody(out); ok {
 		r.Usage = &u
@@ -147,8 +178,10 @@ func (a *Adapter) upstreamError(call *provider.Call, resp *http.Response, hdr ht
 		return provider.TransportError(call, a.ep.Name, err)
 	}
 	raw = provider.Scrub(raw, a.ep.APIKey)
-	e := decodeError(resp.StatusCode, raw)
-	e.RetryAfter = provider.RetryAfter(resp.Header, a.now())
+	e := openaifmt.DecodeError(resp.StatusCode, raw)
+	if ra := provider.RetryAfter(resp.Header, a.now()); ra > 0 {
+		e.RetryAfter = ra
+	}
 	e.Upstream = &canonical.UpstreamError{Format: string(pipeline.ShapeOpenAI), Body: raw, Header: hdr}
 	return e
 }

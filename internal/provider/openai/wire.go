@@ -3,8 +3,6 @@ package openai
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
-	"net/http"
 
 	"github.com/nexus-gateway/nexus/internal/canonical"
 	"github.com/nexus-gateway/nexus/internal/jsonscan"
@@ -59,32 +57,4 @@ func usageFromBody(b []byte) (canonical.Usage, bool) {
 		return canonical.Usage{}, false
 	}
 	return w.canonical(), true
-}
-
-// decodeError normalises an OpenAI-family error body (SPEC §9.3: status
-// decides the kind; the provider's type is kept for observability).
-func decodeError(status int, body []byte) *canonical.Error {
-	e := &canonical.Error{Kind: canonical.KindForStatus(status), Status: status}
-	var w struct {
-		Error *struct {
-			Message string          `json:"message"`
-			Type    string          `json:"type"`
-			Param   *string         `json:"param"`
-			Code    json.RawMessage `json:"code"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(body, &w) == nil && w.Error != nil {
-		e.Message, e.Type = w.Error.Message, w.Error.Type
-		if w.Error.Param != nil {
-			e.Param = *w.Error.Param
-		}
-		var code string
-		if json.Unmarshal(w.Error.Code, &code) == nil {
-			e.Code = code
-		}
-	}
-	if e.Message == "" {
-		e.Message = fmt.Sprintf("upstream answered %d %s", status, http.StatusText(status))
-	}
-	return e
 }

@@ -1,0 +1,202 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/nexus-gateway/nexus/internal/canonical"
+	"github.com/nexus-gateway/nexus/internal/pipeline"
+	"github.com/nexus-gateway/nexus/internal/sse"
+)
+
+// Tap watches a same-shape stream as it is relayed byte for byte: it reads
+// usage from the frames that carry it and recognises the wire's terminal
+// signal. It must be cheap on frames it does not care about.
+type Tap interface {
+	// Observe inspects one frame and reports whether it was the terminal one.
+	Observe(ev sse.Event) (done bool)
+	// AtEOF is called when the upstream ended without a terminal frame. It
+	// returns a frame to append (nil for none) and whether the stream may be
+	// treated as complete (e.g. the finish reason was already seen).
+	AtEOF() (tail []byte, complete bool)
+	Usage() *canonical.Usage
+}
+
+// Relay is a pull stream that hands out upstream SSE frames unchanged.
+type Relay struct {
+	ep   *Endpoint
+	call *Call
+	body io.ReadCloser
+	rd   *sse.Reader
+	tap  Tap
+	x    *pipeline.Exchange
+	now  func() time.Time
+	done bool
+	fail error
+}
+
+// NewRelay wraps an upstream SSE body. The idle watchdog starts now.
+func NewRelay(ep *Endpoint, call *Call, body io.ReadCloser, tap Tap, x *pipeline.Exchange, now func() time.Time) *Relay {
+	wb := call.WatchBody(body)
+	return &Relay{ep: ep, call: call, body: wb, rd: sse.NewReader(wb, 0), tap: tap, x: x, now: now}
+}
+
+// Next returns the next frame's raw bytes.
+func (r *Relay) Next(ctx context.Context) (pipeline.Frame, error) {
+	if r.done {
+		return pipeline.Frame{}, io.EOF
+	}
+	if r.fail != nil {
+		return pipeline.Frame{}, r.fail
+	}
+	ev, err := r.rd.Next()
+	switch {
+	case err == nil:
+	case errors.Is(err, io.EOF) || errors.Is(err, sse.ErrTruncated):
+		// A final frame without its blank line still counts if it was the
+		// terminal one; trailing bytes are completed so the grammar holds.
+		if len(ev.Data) > 0 && r.tap.Observe(ev) {
+			r.finish()
+			return pipeline.Frame{Raw: append(ev.Raw, '\n', '\n'), Data: ev.Data}, nil
+		}
+		if tail, ok := r.tap.AtEOF(); ok {
+			r.finish()
+			if tail != nil {
+				return pipeline.Frame{Raw: tail}, nil
+			}
+			return pipeline.Frame{}, io.EOF
+		}
+		r.fail = StreamCut(r.ep.Name, err)
+		return pipeline.Frame{}, r.fail
+	default:
+		r.fail = MidStreamError(r.call, r.ep.Name, err)
+		return pipeline.Frame{}, r.fail
+	}
+	if r.tap.Observe(ev) {
+		r.finish()
+	}
+	// Scrub costs one substring search per frame and allocates only when an
+	// upstream echoed our credential.
+	return pipeline.Frame{Raw: Scrub(ev.Raw, r.ep.APIKey), Data: ev.Data, Name: ev.Name}, nil
+}
+
+func (r *Relay) finish() {
+	r.done = true
+	r.x.UpstreamTotal = r.now().Sub(r.x.UpstreamStart)
+}
+
+// Usage is what the tap read so far.
+func (r *Relay) Usage() *canonical.Usage { return r.tap.Usage() }
+
+// Close releases the upstream connection.
+func (r *Relay) Close() error {
+	err := r.body.Close()
+	r.call.Close()
+	return err
+}
+
+// StreamDecoder turns one upstream wire's SSE frames into canonical events;
+// format/<wire> packages provide them.
+type StreamDecoder interface {
+	Decode(eventName string, data []byte, out []canonical.Event) ([]canonical.Event, error)
+	Close(out []canonical.Event) ([]canonical.Event, error)
+}
+
+// Translator is a pull stream that decodes upstream frames into canonical
+// events for an ingress of another shape to encode.
+type Translator struct {
+	ep    *Endpoint
+	call  *Call
+	body  io.ReadCloser
+	rd    *sse.Reader
+	dec   StreamDecoder
+	x     *pipeline.Exchange
+	now   func() time.Time
+	buf   []canonical.Event
+	usage *canonical.Usage
+	ended bool
+	fail  error
+}
+
+// NewTranslator wraps an upstream SSE body with a wire decoder.
+func NewTranslator(ep *Endpoint, call *Call, body io.ReadCloser, dec StreamDecoder, x *pipeline.Exchange, now func() time.Time) *Translator {
+	wb := call.WatchBody(body)
+	return &Translator{ep: ep, call: call, body: wb, rd: sse.NewReader(wb, 0), dec: dec, x: x, now: now, buf: make([]canonical.Event, 0, 8)}
+}
+
+// Next returns the canonical events of the next upstream frame(s). An
+// EventError from the decoder (an upstream error frame, a cut stream) is
+// returned as the stream's error so ingress writes its terminal frame.
+func (t *Translator) Next(ctx context.Context) (pipeline.Frame, error) {
+	for {
+		if t.fail != nil {
+			return pipeline.Frame{}, t.fail
+		}
+		if t.ended {
+			return pipeline.Frame{}, io.EOF
+		}
+		ev, err := t.rd.Next()
+		t.buf = t.buf[:0]
+		var derr error
+		if len(ev.Data) > 0 {
+			t.buf, derr = t.dec.Decode(ev.Name, ev.Data, t.buf)
+		}
+		switch {
+		case derr != nil:
+			t.fail = canonical.As(derr)
+		case err == nil:
+		case errors.Is(err, io.EOF) || errors.Is(err, sse.ErrTruncated):
+			t.buf, derr = t.dec.Close(t.buf)
+			if derr != nil {
+				t.fail = canonical.As(derr)
+			}
+			t.ended = true
+			t.x.UpstreamTotal = t.now().Sub(t.x.UpstreamStart)
+		default:
+			t.fail = MidStreamError(t.call, t.ep.Name, err)
+		}
+		if out, ferr := t.scan(); ferr != nil || len(out) > 0 {
+			return pipeline.Frame{Events: out}, ferr
+		}
+	}
+}
+
+// scan records usage and turns an in-band error event into the stream error
+// (events before it are still delivered first).
+func (t *Translator) scan() ([]canonical.Event, error) {
+	for i := range t.buf {
+		switch ev := &t.buf[i]; ev.Type {
+		case canonical.EventUsage, canonical.EventStart, canonical.EventFinish:
+			if ev.Usage != nil {
+				u := *ev.Usage
+				t.usage = &u
+			}
+		case canonical.EventEnd:
+			t.ended = true
+			t.x.UpstreamTotal = t.now().Sub(t.x.UpstreamStart)
+		case canonical.EventError:
+			if ev.Err != nil {
+				t.fail = ev.Err
+			} else {
+				t.fail = StreamCut(t.ep.Name, nil)
+			}
+			return t.buf[:i], nil
+		}
+	}
+	if t.fail != nil && len(t.buf) == 0 {
+		return nil, t.fail
+	}
+	return t.buf, nil
+}
+
+// Usage is the last usage snapshot seen.
+func (t *Translator) Usage() *canonical.Usage { return t.usage }
+
+// Close releases the upstream connection.
+func (t *Translator) Close() error {
+	err := t.body.Close()
+	t.call.Close()
+	return err
+}
