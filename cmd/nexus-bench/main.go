@@ -62,5 +62,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 			return 1
 		}
 	}
+	// Figures taken while requests fail are not figures; say so in the
+	// exit status so CI notices.
+	if p := res.problems(); len(p) > 0 {
+		fmt.Fprintf(stderr, "nexus-bench: %d scenario(s) had failures\n", len(p))
+		return 1
+	}
 	return 0
 }

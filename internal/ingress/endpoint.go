@@ -51,6 +51,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route, x *pipe
 		w.Header().Set("Allow", http.MethodPost)
 		return fail(methodNotAllowed(r.Method))
 	}
+	if rt.modelInPath {
+		model, stream, perr := geminiTarget(r.PathValue("target"))
+		if perr != nil {
+			return fail(perr)
+		}
+		x.Model, x.Stream = model, stream
+	}
 	if s.cfg.MaxInFlight > 0 {
 		n := s.inFlight.Add(1)
 		defer s.inFlight.Add(-1)
@@ -94,7 +101,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route, x *pipe
 		return fail(canonical.As(err))
 	}
 	x.Fast = &fb
-	x.Model, x.Stream = fb.Model(), fb.Stream()
+	x.Decode = codecs[rt.shape].decode
+	if !rt.modelInPath {
+		x.Model, x.Stream = fb.Model(), fb.Stream()
+	}
 	if x.Model == "" {
 		return fail(canonical.Errorf(canonical.KindInvalidRequest, http.StatusBadRequest, "model_required",
 			"model is required").WithParam("model"))
@@ -105,7 +115,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route, x *pipe
 		return fail(canonical.As(err))
 	}
 	if resp.Stream != nil {
-		return s.writeStream(w, r, rt.shape, x, resp)
+		// Gemini streams SSE with ?alt=sse and a JSON array otherwise, as Google does.
+		array := rt.shape == pipeline.ShapeGemini && r.URL.Query().Get("alt") != "sse"
+		return s.writeStream(w, r, rt.shape, x, resp, array)
 	}
-	return s.writeUnary(w, x, resp), nil
+	return s.writeUnary(w, rt.shape, x, resp)
 }

@@ -18,7 +18,7 @@ func writeError(w http.ResponseWriter, shape pipeline.Shape, e *canonical.Error)
 		h.Set("Retry-After", strconv.Itoa(int((e.RetryAfter+999_999_999)/1e9)))
 	}
 	var body []byte
-	if e.Upstream != nil && sameFamily(pipeline.Shape(e.Upstream.Format), shape) && len(e.Upstream.Body) > 0 && json.Valid(e.Upstream.Body) {
+	if e.Upstream != nil && pipeline.Shape(e.Upstream.Format) == shape && len(e.Upstream.Body) > 0 && json.Valid(e.Upstream.Body) {
 		copyHeaders(h, e.Upstream.Header)
 		body = e.Upstream.Body
 	} else {
@@ -34,60 +34,32 @@ func writeError(w http.ResponseWriter, shape pipeline.Shape, e *canonical.Error)
 	_, _ = w.Write(body)
 }
 
-func sameFamily(a, b pipeline.Shape) bool { return a == b }
-
 // encodeError renders the unary error envelope of a shape.
 func encodeError(shape pipeline.Shape, e *canonical.Error) []byte {
-	return openAIError(e)
+	c, ok := codecs[shape]
+	if !ok {
+		c = codecs[pipeline.ShapeOpenAI]
+	}
+	return c.encodeError(gatewayTyped(shape, e))
 }
 
 // streamError renders the terminal error frame of a shape's stream grammar.
 func streamError(shape pipeline.Shape, e *canonical.Error) (name string, data []byte) {
-	return "", openAIError(e)
+	c, ok := codecs[shape]
+	if !ok {
+		c = codecs[pipeline.ShapeOpenAI]
+	}
+	return c.streamError(gatewayTyped(shape, e))
 }
 
-// openAIError is SPEC §9.1's OpenAI-family envelope. Upstream errors keep
-// the provider's type; gateway errors are typed proxy_error with a string
-// code. The message is always the safe, caller-facing text.
-func openAIError(e *canonical.Error) []byte {
-	type body struct {
-		Message string  `json:"message"`
-		Type    string  `json:"type"`
-		Param   *string `json:"param"`
-		Code    any     `json:"code"`
-		Hint    string  `json:"hint,omitempty"`
+// gatewayTyped gives gateway-generated errors the OpenAI-family type
+// "proxy_error" of SPEC §9.1, so callers can tell them from provider errors;
+// other shapes use their semantic types (SPEC §16.4).
+func gatewayTyped(shape pipeline.Shape, e *canonical.Error) *canonical.Error {
+	if shape != pipeline.ShapeOpenAI || e.Upstream != nil || e.Type != "" {
+		return e
 	}
-	b := body{Message: e.Message, Type: e.Type, Hint: e.Hint}
-	if b.Type == "" {
-		b.Type = openAIType(e)
-	}
-	if e.Param != "" {
-		b.Param = &e.Param
-	}
-	if e.Code != "" {
-		b.Code = e.Code
-	} else {
-		b.Code = strconv.Itoa(e.Status)
-	}
-	out, _ := json.Marshal(struct {
-		Error body `json:"error"`
-	}{b})
-	return out
-}
-
-func openAIType(e *canonical.Error) string {
-	if e.Upstream != nil {
-		switch e.Kind {
-		case canonical.KindInvalidRequest:
-			return "invalid_request_error"
-		case canonical.KindAuth:
-			return "authentication_error"
-		case canonical.KindRateLimited:
-			return "rate_limit_error"
-		case canonical.KindTimeout:
-			return "timeout_error"
-		}
-		return "api_error"
-	}
-	return "proxy_error"
+	c := *e
+	c.Type = "proxy_error"
+	return &c
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/nexus-gateway/nexus/internal/canonical"
 	"github.com/nexus-gateway/nexus/internal/pipeline"
-	"github.com/nexus-gateway/nexus/internal/sse"
 )
 
 const (
@@ -44,17 +43,28 @@ func copyHeaders(dst, src http.Header) {
 	}
 }
 
-func (s *Server) writeUnary(w http.ResponseWriter, x *pipeline.Exchange, resp *pipeline.Response) int {
+func (s *Server) writeUnary(w http.ResponseWriter, shape pipeline.Shape, x *pipeline.Exchange, resp *pipeline.Response) (int, *failure) {
 	if resp.Release != nil {
 		defer resp.Release()
 	}
 	x.Usage = resp.Usage
+	body := resp.Body
+	if resp.Canonical != nil {
+		// A translated answer shows the routed model code, as translated
+		// streams do.
+		resp.Canonical.Model = x.Target.Model
+		b, err := codecs[shape].encodeResponse(resp.Canonical)
+		if err != nil {
+			return fail(&canonical.Error{Kind: canonical.KindUpstream, Status: http.StatusBadGateway, Code: "upstream_error",
+				Message: "the provider's answer could not be expressed in this API shape", Cause: err})
+		}
+		body = b
+	}
 	h := w.Header()
 	copyHeaders(h, resp.Header) // Nexus headers are written after and win
 	setRouteHeaders(h, x)
 	h.Set("Server-Timing", serverTiming(s.cfg.Now().Sub(x.Start), x.UpstreamTTFB, x.UpstreamTotal))
 	h.Set("Content-Type", "application/json")
-	body := resp.Body
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	status := resp.Status
 	if status == 0 {
@@ -62,7 +72,7 @@ func (s *Server) writeUnary(w http.ResponseWriter, x *pipeline.Exchange, resp *p
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
-	return status
+	return status, nil
 }
 
 // serverTiming renders SPEC §8.1's Server-Timing: gateway time is the total
@@ -78,8 +88,9 @@ func serverTiming(total, ttfb, upstream time.Duration) string {
 // writeStream relays a streamed answer. The first frame is awaited before
 // anything is written, so a failure before the first byte still gets a
 // proper status and JSON error; after it, an error becomes the one terminal
-// error frame of the caller's grammar (SPEC §6.8).
-func (s *Server) writeStream(w http.ResponseWriter, r *http.Request, shape pipeline.Shape, x *pipeline.Exchange, resp *pipeline.Response) (int, *failure) {
+// error frame of the caller's grammar (SPEC §6.8). array selects Gemini's
+// JSON-array stream instead of SSE.
+func (s *Server) writeStream(w http.ResponseWriter, r *http.Request, shape pipeline.Shape, x *pipeline.Exchange, resp *pipeline.Response, array bool) (int, *failure) {
 	st := resp.Stream
 	defer st.Close()
 	defer func() { x.Usage = st.Usage() }()
@@ -94,20 +105,24 @@ func (s *Server) writeStream(w http.ResponseWriter, r *http.Request, shape pipel
 	h := w.Header()
 	copyHeaders(h, resp.Header)
 	setRouteHeaders(h, x)
-	sse.SetStreamHeaders(h)
+	out := newStreamSink(w, shape, x, array)
 	status := resp.Status
 	if status == 0 {
 		status = http.StatusOK
 	}
 	w.WriteHeader(status)
-	sw := sse.NewWriter(w)
 	for err == nil {
-		if werr := writeFrame(sw, f); werr != nil {
-			return statusClientClosed, &failure{Error: clientClosed(werr), written: true}
+		if werr := out.frame(f); werr != nil {
+			if ctx.Err() != nil || errors.Is(werr, errClientWrite) {
+				return statusClientClosed, &failure{Error: clientClosed(werr), written: true}
+			}
+			err = werr
+			break
 		}
 		f, err = st.Next(ctx)
 	}
 	if errors.Is(err, io.EOF) {
+		_ = out.close()
 		return status, nil
 	}
 	if ctx.Err() != nil {
@@ -115,16 +130,10 @@ func (s *Server) writeStream(w http.ResponseWriter, r *http.Request, shape pipel
 	}
 	ce := canonical.As(err)
 	name, data := streamError(shape, ce)
-	_ = sw.WriteEvent(name, data)
+	_ = out.sink.WriteEvent(name, data)
+	_ = out.close()
 	// The HTTP status is already 200; the log keeps the real outcome.
 	return ce.Status, &failure{Error: ce, written: true}
-}
-
-func writeFrame(sw *sse.Writer, f pipeline.Frame) error {
-	if f.Raw != nil {
-		return sw.WriteRaw(f.Raw)
-	}
-	return nil
 }
 
 func clientClosed(err error) *canonical.Error {

@@ -15,14 +15,38 @@ type route struct {
 	shape    pipeline.Shape
 	endpoint pipeline.Endpoint
 	carriers []auth.Carrier
+	// modelInPath: the model (and the stream flag) come from the URL, as in
+	// Gemini's /v1beta/models/{model}:generateContent.
+	modelInPath bool
 }
 
-var openAICarriers = []auth.Carrier{auth.CarrierNexus, auth.CarrierBearer}
+var (
+	openAICarriers    = []auth.Carrier{auth.CarrierNexus, auth.CarrierBearer}
+	anthropicCarriers = []auth.Carrier{auth.CarrierNexus, auth.CarrierBearer, auth.CarrierAnthropic}
+	geminiCarriers    = []auth.Carrier{auth.CarrierNexus, auth.CarrierBearer, auth.CarrierGemini}
+)
 
 func (s *Server) routes() []route {
 	return []route{
 		{path: "/v1/chat/completions", shape: pipeline.ShapeOpenAI, endpoint: pipeline.EndpointChat, carriers: openAICarriers},
+		{path: "/v1/messages", shape: pipeline.ShapeAnthropic, endpoint: pipeline.EndpointChat, carriers: anthropicCarriers},
+		{path: "/v1beta/models/{target}", shape: pipeline.ShapeGemini, endpoint: pipeline.EndpointChat, carriers: geminiCarriers, modelInPath: true},
 	}
+}
+
+// geminiTarget splits "{model}:generateContent" / ":streamGenerateContent"
+// (SPEC §2.1): any other action is an unknown route, an empty model a 400.
+func geminiTarget(seg string) (model string, stream bool, err *canonical.Error) {
+	model, action, ok := strings.Cut(seg, ":")
+	switch {
+	case !ok || (action != "generateContent" && action != "streamGenerateContent"):
+		return "", false, canonical.Errorf(canonical.KindInvalidRequest, http.StatusNotFound, "route_not_found",
+			"unknown Gemini method %q; use :generateContent or :streamGenerateContent", action)
+	case model == "":
+		return "", false, canonical.Errorf(canonical.KindInvalidRequest, http.StatusBadRequest, "model_required",
+			"the model is missing from the path").WithParam("model")
+	}
+	return model, action == "streamGenerateContent", nil
 }
 
 // shapeFor guesses the caller's API shape from a path, for errors on routes

@@ -98,7 +98,9 @@ func FuzzSplitFrames(f *testing.F) {
 				t.Fatalf("ends not increasing: %v", ends)
 			}
 			frame := b[prev:e]
-			if i < len(ends)-1 && !bytes.HasSuffix(frame, []byte("\n\n")) && !bytes.HasSuffix(frame, []byte("\n\r\n")) {
+			blankEnd := bytes.HasSuffix(frame, []byte("\n\n")) || bytes.HasSuffix(frame, []byte("\n\r\n")) ||
+				string(frame) == "\n" || string(frame) == "\r\n" // leading blank line
+			if i < len(ends)-1 && !blankEnd {
 				t.Errorf("frame %d does not end with a blank line: %q", i, frame)
 			}
 			prev = e

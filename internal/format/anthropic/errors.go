@@ -50,6 +50,11 @@ func DecodeError(status int, body []byte) *canonical.Error {
 		e.Type = w.Error.Type
 		e.Message = w.Error.Message
 		e.Code = rawCode(w.Error.Code)
+		if w.RequestID != "" {
+			// Anthropic's request id is what their support asks for; it
+			// belongs in logs (Cause), not in the caller's message.
+			e.Cause = fmt.Errorf("anthropic request_id %s", w.RequestID)
+		}
 	}
 	e.Kind = kindForType(e.Type, status)
 	if e.Message == "" {
@@ -166,6 +171,9 @@ func errorMessage(e *canonical.Error) string {
 	}
 	if msg == "" {
 		msg = http.StatusText(e.Status)
+		if e.Status == statusOverloaded {
+			msg = "Overloaded"
+		}
 		if msg == "" {
 			msg = "error"
 		}

@@ -45,6 +45,9 @@ func TestDecodeErrorFixtures(t *testing.T) {
 			if e.Kind != c.kind || e.Status != c.status || e.Type != c.typ || e.Code != c.code || e.RetryAfter != 0 {
 				t.Errorf("got kind=%s status=%d type=%s code=%q retry=%v", e.Kind, e.Status, e.Type, e.Code, e.RetryAfter)
 			}
+			if strings.Contains(string(body), `"request_id"`) != (e.Cause != nil && strings.Contains(e.Cause.Error(), "req")) {
+				t.Errorf("request_id not kept for logs: cause %v", e.Cause)
+			}
 			if !strings.HasPrefix(e.Message, c.msg) {
 				t.Errorf("message = %q, want prefix %q", e.Message, c.msg)
 			}

@@ -103,6 +103,9 @@ func DecodeRequest(body []byte) (*canonical.Request, error) {
 		TopK:        w.TopK,
 		Stop:        w.StopSequences,
 		Stream:      w.Stream,
+		// Anthropic streams always end with usage; a translated upstream
+		// must be asked for it (OpenAI stream_options.include_usage).
+		IncludeUsage: w.Stream,
 	}
 	if w.Metadata != nil {
 		req.User = w.Metadata.UserID

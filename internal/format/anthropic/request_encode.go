@@ -302,7 +302,13 @@ func encodeToolChoice(req *canonical.Request, out *outRequest) error {
 // verbatim; keys consumed elsewhere are skipped; any other key is refused so
 // a typo in nexus.ext.anthropic.* is reported instead of ignored.
 func applyExt(ext map[string]json.RawMessage, out *outRequest) error {
-	for k, v := range ext {
+	keys := make([]string, 0, len(ext))
+	for k := range ext {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // report the same bad key every time
+	for _, k := range keys {
+		v := ext[k]
 		switch k {
 		case extNative, extServerTools, extOutputConfig:
 			continue

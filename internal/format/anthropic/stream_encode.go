@@ -41,6 +41,7 @@ type encBlock struct {
 	wire    int
 	kind    canonical.PartType
 	dropped bool // a part Anthropic streams cannot show (images)
+	sealed  bool // redacted thinking: its content came whole in the start frame
 	open    bool
 }
 
@@ -197,6 +198,7 @@ func (e *StreamEncoder) blockStart(ev canonical.Event, w EventWriter) error {
 		buf = append(buf, `{"type":"text","text":""}`...)
 	case canonical.PartReasoning:
 		if r := p.Reasoning; r != nil && r.Redacted {
+			b.sealed = true
 			buf = append(buf, `{"type":"redacted_thinking","data":`...)
 			buf = appendString(buf, r.Data)
 			buf = append(buf, '}')
@@ -242,7 +244,7 @@ func (e *StreamEncoder) delta(ev canonical.Event, w EventWriter) error {
 		}
 		b = e.find(ev.Index)
 	}
-	if b.dropped || !b.open {
+	if b.dropped || b.sealed || !b.open {
 		return nil
 	}
 	switch b.kind {

@@ -114,8 +114,9 @@ func rawFromCanonical(c canonical.Usage) rawUsage {
 	return rawUsage{input: in, output: c.OutputTokens, cacheRead: c.CacheReadTokens, cacheWrite: c.CacheWriteTokens, thinking: c.ReasoningTokens}
 }
 
-// appendUsage writes the usage object; withInput=false writes only
-// output_tokens (the message_delta of an older API).
+// appendUsage writes an Anthropic usage object. The input side is always
+// written: in message_delta it lets SDKs pick up input counts a translated
+// upstream only reported at the end.
 func appendUsage(b []byte, u rawUsage) []byte {
 	b = append(b, `{"input_tokens":`...)
 	b = appendInt(b, u.input)

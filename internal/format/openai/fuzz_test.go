@@ -67,7 +67,11 @@ func FuzzStreamDecoder(f *testing.F) {
 	}
 	f.Add([]byte(`{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{"}}]}}]}` + "\n" + `{"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"b","function":{"name":"g"}}]},"finish_reason":"stop"}]}`))
 	f.Add([]byte("@{\"error\":{\"message\":\"x\",\"code\":429}}"))
-	f.Fuzz(func(t *testing.T, in []byte) {
+	f.Fuzz(fuzzStreamBody)
+}
+
+func fuzzStreamBody(t *testing.T, in []byte) {
+	{
 		d := NewStreamDecoder()
 		var evs []canonical.Event
 		var err error
@@ -102,5 +106,5 @@ func FuzzStreamDecoder(f *testing.F) {
 				t.Fatalf("encoder wrote invalid JSON %s", fr.data)
 			}
 		}
-	})
+	}
 }

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// result is one (target × body × mode) row of the report.
+type result struct {
+	target, body, mode string
+	lat                latencyStats
+	tput               throughputStats
+}
+
+// runResult is everything the report prints.
+type runResult struct {
+	opts    *options
+	results []result
+	machine string // CPU model and count
+	goVer   string
+	started time.Time
+	wall    time.Duration
+	// gatewayLog is the size of the gateway's request log, to show the
+	// figures were taken with logging on.
+	gatewayLogLines int64
+	// loadBefore and loadAfter are /proc/loadavg around the run: figures
+	// from a machine busy with other work read differently.
+	loadBefore, loadAfter string
+}
+
+var (
+	emulatorAddrRe = regexp.MustCompile(`mock-upstream listening on (\S+)`)
+	proxyAddrRe    = regexp.MustCompile(`proxy listening on (\S+)`)
+	gatewayAddrRe  = regexp.MustCompile(`"msg":"nexus listening","addr":"([^"]+)"`)
+)
+
+// upstreamKey is what direct and proxied requests present to the emulator,
+// and what the gateway holds as its provider key.
+const upstreamKey = "Bearer sk-bench-upstream"
+
+// runHarness starts the servers, runs every scenario against every target
+// and stops the servers again.
+func runHarness(ctx context.Context, o *options, stderr io.Writer) (*runResult, error) {
+	res := &runResult{opts: o, started: time.Now(), machine: machineInfo(), goVer: runtime.Version(), loadBefore: loadAvg()}
+	dir := o.logDir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "nexus-bench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+
+	// The emulator is `nexus mock-upstream`, so the binary is needed even
+	// when the gateway itself is not measured.
+	nexusBin := o.nexusBin
+	if nexusBin == "" {
+		fmt.Fprintln(stderr, "nexus-bench: building nexus…")
+		if nexusBin, err = buildNexus(ctx, o.goBin, dir, o.environ); err != nil {
+			return nil, err
+		}
+	}
+
+	var procs []*proc
+	defer func() {
+		for i := len(procs) - 1; i >= 0; i-- {
+			procs[i].stop()
+		}
+	}()
+	emu, emuAddr, err := startProc(ctx, "emulator", nexusBin, []string{"mock-upstream", "--listen", "127.0.0.1:0"},
+		o.environ, filepath.Join(dir, "emulator.log"), emulatorAddrRe)
+	if err != nil {
+		return nil, err
+	}
+	procs = append(procs, emu)
+	emuURL := "http://" + emuAddr
+
+	targets := map[string]*target{}
+	for _, name := range o.targets {
+		switch name {
+		case targetDirect:
+			targets[name] = &target{name: name, url: emuURL + "/v1/chat/completions", auth: upstreamKey}
+		case targetProxy:
+			self := o.selfBin
+			if self == "" {
+				if self, err = os.Executable(); err != nil {
+					return nil, fmt.Errorf("find own binary for the proxy: %w", err)
+				}
+			}
+			p, addr, err := startProc(ctx, "proxy", self, []string{"proxy", "--listen", "127.0.0.1:0", "--target", emuURL},
+				o.environ, filepath.Join(dir, "proxy.log"), proxyAddrRe)
+			if err != nil {
+				return nil, err
+			}
+			procs = append(procs, p)
+			targets[name] = &target{name: name, url: "http://" + addr + "/v1/chat/completions", auth: upstreamKey, server: p}
+		case targetNexus:
+			p, addr, key, err := startGateway(ctx, nexusBin, dir, emuURL, o.environ)
+			if err != nil {
+				return nil, err
+			}
+			procs = append(procs, p)
+			targets[name] = &target{name: name, url: "http://" + addr + "/v1/chat/completions", auth: "Bearer " + key, server: p}
+		}
+	}
+
+	client := newClient(o.concurrency)
+	defer client.CloseIdleConnections()
+	clock := newCPUClock()
+	// Scenario-major order keeps the targets of one scenario close in time,
+	// so drift on a shared machine hits them alike.
+	for _, b := range o.bodies {
+		for _, mode := range o.modes {
+			stream := mode == modeStream
+			body := chatBody(b.size, stream, o.chunks)
+			warm, n := o.warmUnary, o.nUnary
+			if stream {
+				warm, n = o.warmStream, o.nStream
+			}
+			for _, name := range o.targets {
+				t := targets[name]
+				fmt.Fprintf(stderr, "nexus-bench: %-6s %-4s %-6s ", name, b.label, mode)
+				r := result{target: name, body: b.label, mode: mode}
+				if r.lat, err = measureLatency(ctx, newWorker(client, t, body, stream), warm, n); err != nil {
+					return nil, err
+				}
+				probe := cpuProbe{clock: clock, server: t.server, emulator: emu}
+				newW := func() *worker { return newWorker(client, t, body, stream) }
+				if r.tput, err = measureThroughput(ctx, newW, o.concurrency, o.warmup, o.duration, probe); err != nil {
+					return nil, err
+				}
+				fmt.Fprintf(stderr, "p50 %s  %.0f req/s  failures %d/%d\n",
+					fmtDur(r.lat.p50), r.tput.rps(), r.lat.failures, r.tput.errors)
+				for _, p := range procs {
+					if err := p.alive(); err != nil {
+						return nil, err
+					}
+				}
+				res.results = append(res.results, r)
+			}
+		}
+	}
+	res.wall, res.loadAfter = time.Since(res.started), loadAvg()
+	if t := targets[targetNexus]; t != nil {
+		res.gatewayLogLines, _ = countLines(t.server.logPath)
+	}
+	return res, nil
+}
+
+// startGateway writes the gateway configuration, mints a key with `nexus
+// keys create` and starts `nexus serve` with logging at info, as deployed.
+func startGateway(ctx context.Context, nexusBin, dir, emuURL string, environ []string) (*proc, string, string, error) {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, "", "", err
+	}
+	env := append(append([]string(nil), environ...), "NEXUS_SECRET="+hex.EncodeToString(secret))
+	cfg := fmt.Sprintf(`listen: 127.0.0.1:0
+database: sqlite://%s
+log:
+  level: info
+  format: json
+providers:
+  - name: mock
+    type: openai
+    base_url: %s/v1
+    api_key: %s
+models:
+  - name: gpt-4o-mini
+    provider: mock
+`, filepath.Join(dir, "nexus.db"), emuURL, strings.TrimPrefix(upstreamKey, "Bearer "))
+	cfgPath := filepath.Join(dir, "nexus.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		return nil, "", "", err
+	}
+	key, err := createKey(ctx, nexusBin, cfgPath, env)
+	if err != nil {
+		return nil, "", "", err
+	}
+	p, addr, err := startProc(ctx, "gateway", nexusBin, []string{"serve", "--config", cfgPath},
+		env, filepath.Join(dir, "gateway.log"), gatewayAddrRe)
+	if err != nil {
+		return nil, "", "", err
+	}
+	return p, addr, key, nil
+}
+
+// machineInfo names the CPU for the report header.
+func machineInfo() string {
+	model := "unknown CPU"
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s, %d logical CPUs, %s/%s", model, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
+}
+
+// loadAvg is the 1, 5 and 15 minute load average, or "unknown".
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func countLines(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	var n int64
+	buf := make([]byte, 256<<10)
+	for {
+		k, err := f.Read(buf)
+		n += int64(bytes.Count(buf[:k], []byte{'\n'}))
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}

@@ -1,0 +1,90 @@
+package ingress
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/nexus-gateway/nexus/internal/canonical"
+	geminifmt "github.com/nexus-gateway/nexus/internal/format/gemini"
+	"github.com/nexus-gateway/nexus/internal/pipeline"
+	"github.com/nexus-gateway/nexus/internal/sse"
+)
+
+// errClientWrite marks a failure to write to the client (it went away), as
+// opposed to a failure to encode the upstream's answer.
+var errClientWrite = errors.New("write to client failed")
+
+// streamSink writes stream frames to the client: raw frames as they are (or
+// their data as array elements), canonical events through the shape's
+// encoder, created on the first translated frame.
+type streamSink struct {
+	sink  eventWriter
+	sse   *sse.Writer
+	array *geminifmt.ArrayWriter
+	x     *pipeline.Exchange
+	shape pipeline.Shape
+	enc   func(canonical.Event) error
+}
+
+func newStreamSink(w http.ResponseWriter, shape pipeline.Shape, x *pipeline.Exchange, array bool) *streamSink {
+	s := &streamSink{x: x, shape: shape}
+	if array {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+		s.array = geminifmt.NewArrayWriter(w)
+		s.sink = s.array
+		return s
+	}
+	sse.SetStreamHeaders(w.Header())
+	s.sse = sse.NewWriter(w)
+	s.sink = s.sse
+	return s
+}
+
+func (s *streamSink) frame(f pipeline.Frame) error {
+	if f.Raw != nil {
+		var err error
+		if s.array != nil {
+			if len(f.Data) == 0 {
+				return nil // keep-alives and comments have no array form
+			}
+			err = s.array.WriteEvent("", f.Data)
+		} else {
+			err = s.sse.WriteRaw(f.Raw)
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %w", errClientWrite, err)
+		}
+		return nil
+	}
+	if len(f.Events) == 0 {
+		return nil
+	}
+	if s.enc == nil {
+		s.enc = codecs[s.shape].newEncoder(s.x, clientWriter{s.sink})
+	}
+	for _, ev := range f.Events {
+		if err := s.enc(ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *streamSink) close() error {
+	if s.array != nil {
+		return s.array.Close()
+	}
+	return nil
+}
+
+// clientWriter tags write failures so they are told apart from encoding errors.
+type clientWriter struct{ w eventWriter }
+
+func (c clientWriter) WriteEvent(name string, data []byte) error {
+	if err := c.w.WriteEvent(name, data); err != nil {
+		return fmt.Errorf("%w: %w", errClientWrite, err)
+	}
+	return nil
+}
