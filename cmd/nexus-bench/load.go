@@ -81,8 +81,11 @@ func newWorker(client *http.Client, t *target, body []byte, stream bool) *worker
 	hdr := http.Header{}
 	hdr.Set("Content-Type", "application/json")
 	hdr.Set("Authorization", t.auth)
-	return &worker{client: client, t: t, body: body, stream: stream, hdr: hdr, br: bufio.NewReaderSize(nil, 32<<10)}
+	return &worker{client: client, t: t, body: body, stream: stream, hdr: hdr, br: bufio.NewReaderSize(nil, streamBufSize)}
 }
+
+// streamBufSize holds any normal SSE line whole; longer lines still work.
+const streamBufSize = 32 << 10
 
 // sample is one request's outcome. ttfb is zero for unary requests.
 type sample struct {

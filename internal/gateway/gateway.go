@@ -15,11 +15,12 @@ import (
 	"time"
 
 	"github.com/nexus-gateway/nexus/internal/auth"
-	"github.com/nexus-gateway/nexus/internal/canonical"
 	"github.com/nexus-gateway/nexus/internal/config"
 	"github.com/nexus-gateway/nexus/internal/ingress"
 	"github.com/nexus-gateway/nexus/internal/pipeline"
 	"github.com/nexus-gateway/nexus/internal/provider"
+	"github.com/nexus-gateway/nexus/internal/provider/anthropic"
+	"github.com/nexus-gateway/nexus/internal/provider/gemini"
 	"github.com/nexus-gateway/nexus/internal/provider/openai"
 	"github.com/nexus-gateway/nexus/internal/ratelimit"
 	"github.com/nexus-gateway/nexus/internal/route"
@@ -158,20 +159,15 @@ func buildAdapters(cfg *config.Config, now func() time.Time) (map[string]route.A
 		switch ep.Wire {
 		case pipeline.ShapeOpenAI:
 			out[p.Name] = openai.New(ep, openai.Options{Now: now})
+		case pipeline.ShapeAnthropic:
+			out[p.Name] = anthropic.New(ep, anthropic.Options{Now: now})
+		case pipeline.ShapeGemini:
+			out[p.Name] = gemini.New(ep, gemini.Options{Now: now})
 		default:
-			out[p.Name] = unsupportedWire{ep: ep}
+			return nil, fmt.Errorf("provider %s: no adapter for the %q wire", p.Name, p.WireFormat)
 		}
 	}
 	return out, nil
-}
-
-// unsupportedWire answers for providers whose wire adapter is not built
-// yet, with a clear 501 rather than a failure to start.
-type unsupportedWire struct{ ep *provider.Endpoint }
-
-func (u unsupportedWire) Do(context.Context, *pipeline.Exchange, pipeline.Target) (*pipeline.Response, error) {
-	return nil, canonical.Errorf(canonical.KindNotImplemented, http.StatusNotImplemented, "not_implemented",
-		"provider %s speaks the %s wire, which this build cannot call yet", u.ep.Name, u.ep.Wire)
 }
 
 func routeModels(cfg *config.Config) []route.Model {

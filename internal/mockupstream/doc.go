@@ -41,7 +41,8 @@
 //	retry_after=S   add Retry-After (and x-ratelimit-reset-* / anthropic-ratelimit-*-reset;
 //	                Gemini 429 bodies carry it as RetryInfo.retryDelay)
 //	fail_times=N    apply status only to the first N requests with the same
-//	fail_key=K      fail_key (one counter per key, kept in the Server)
+//	fail_key=K      fail_key (one counter per key, kept in the Server; no
+//	                fail_key means one shared counter)
 //	stall=D         wait D before anything, headers included (first-byte timeouts)
 //	latency=D       wait D before the answer; for streams the headers are
 //	                already sent, so it models time to first token

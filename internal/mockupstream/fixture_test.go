@@ -87,7 +87,11 @@ func TestFixtureReplayIsByteExact(t *testing.T) {
 			if tt.sharedOnly && dir != sharedFixtures {
 				continue
 			}
-			t.Run(filepath.Base(dir)+"/"+tt.fixture, func(t *testing.T) {
+			label := "local"
+			if dir == sharedFixtures {
+				label = "shared"
+			}
+			t.Run(label+"/"+tt.fixture, func(t *testing.T) {
 				want, err := os.ReadFile(filepath.Join(dir, tt.file))
 				if err != nil {
 					t.Fatal(err)

@@ -119,6 +119,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	seq := s.requests.Add(1)
 	x := &exchange{w: w, r: r, rt: matchRoute(r.URL.Path), ctl: newControl(), seq: seq}
 
+	h := w.Header()
+	h.Set("X-Mock-Request-Id", strconv.FormatInt(seq, 10))
+	setRequestID(h, x.rt.family, seq)
+
 	buf := s.bodyPool.Get().(*bytes.Buffer)
 	defer s.putBody(buf)
 	if err := readBody(buf, r); err != nil {
@@ -137,9 +141,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"seq", seq, "method", r.Method, "path", r.URL.Path, "bytes", len(x.body))
 	}
 
-	h := w.Header()
-	h.Set("X-Mock-Request-Id", strconv.FormatInt(seq, 10))
-	setRequestID(h, x.rt.family, seq)
 	if x.ctl.echoHeaders {
 		h.Set("X-Mock-Seen-Headers", seenHeaders(r.Header))
 	}

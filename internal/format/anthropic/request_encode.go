@@ -41,6 +41,11 @@ type outRequest struct {
 	Speed             json.RawMessage `json:"speed,omitempty"`
 }
 
+// passthroughField returns the top-level field that Ext["anthropic"][key]
+// is written back to, nil for keys outside the closed list of Anthropic
+// fields without a canonical home (the same list DecodeRequest lifts).
+// Keeping it closed means a nexus.ext key can never overwrite model,
+// messages or any other field the codec owns.
 func (o *outRequest) passthroughField(key string) *json.RawMessage {
 	switch key {
 	case extThinking:

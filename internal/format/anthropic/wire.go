@@ -12,27 +12,13 @@ const provider = "anthropic"
 
 // Ext keys this package reads and writes under Ext["anthropic"].
 const (
-	extThinking     = "thinking"      // top-level thinking object, verbatim
+	extThinking     = "thinking"      // top-level thinking object, verbatim (see passthroughField for the full list)
 	extServerTools  = "server_tools"  // tools[] entries that are not client functions (web_search, …), verbatim array
 	extOutputConfig = "output_config" // output_config minus format (effort, …), verbatim object
 	extNative       = "native_blocks" // content blocks with no canonical part, with their position (see native.go)
 	extStopDetails  = "stop_details"  // response side: refusal stop_details, verbatim
 	extContainer    = "container"     // response side: code-execution container, verbatim
 )
-
-// isPassthroughExt reports whether key names one of the top-level Anthropic
-// request fields that have no canonical home: DecodeRequest lifts them into
-// Ext["anthropic"][key] and EncodeRequest writes them back verbatim as the
-// same top-level field. The list is closed so a nexus.ext key can never
-// overwrite model, messages or any other field the codec owns.
-func isPassthroughExt(key string) bool {
-	switch key {
-	case extThinking, "service_tier", "container", "mcp_servers", "context_management",
-		"cache_control", "inference_geo", "speed":
-		return true
-	}
-	return false
-}
 
 // wireCacheControl is {"type":"ephemeral","ttl":"1h"}.
 type wireCacheControl struct {

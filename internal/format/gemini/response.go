@@ -75,8 +75,8 @@ func DecodeResponse(body []byte) (*canonical.Response, error) {
 	if t, err := time.Parse(time.RFC3339Nano, w.CreateTime); err == nil {
 		resp.Created = t.Unix()
 	}
-	if w.UsageMetadata != nil {
-		u := usageFromWire(w.UsageMetadata)
+	if w.UsageMetadata.present() {
+		u := usageFromWire(&w.UsageMetadata)
 		resp.Usage = &u
 	}
 	c := firstCandidate(w.Candidates)
@@ -91,30 +91,28 @@ func DecodeResponse(body []byte) (*canonical.Response, error) {
 		return resp, nil
 	}
 	calls := 0
-	if c.Content != nil {
-		for j := range c.Content.Parts {
-			p := &c.Content.Parts[j]
-			p.merge()
-			if p.unsupportedKind() != "" {
-				continue // code-execution output (Ext tools): no canonical form; the answer text follows it
-			}
-			if fc := p.FunctionCall; fc != nil {
-				tc, err := responseCall(w.ResponseID, calls, fc, p.ThoughtSignature)
-				if err != nil {
-					return nil, err
-				}
-				calls++
-				resp.Content = append(resp.Content, canonical.Part{Type: canonical.PartToolCall, ToolCall: tc})
-				continue
-			}
-			cp, ok, err := contentPart(fmt.Sprintf("candidates[0].content.parts[%d]", j), p)
+	for j := range c.Content.Parts {
+		p := &c.Content.Parts[j]
+		p.merge()
+		if p.unsupportedKind() != "" {
+			continue // code-execution output (Ext tools): no canonical form; the answer text follows it
+		}
+		if fc := p.FunctionCall; fc != nil {
+			tc, err := responseCall(w.ResponseID, calls, fc, p.ThoughtSignature)
 			if err != nil {
-				return nil, &canonical.Error{Kind: canonical.KindUpstream, Status: http.StatusBadGateway,
-					Message: "upstream returned content the gateway cannot represent", Cause: err}
+				return nil, err
 			}
-			if ok {
-				resp.Content = append(resp.Content, cp)
-			}
+			calls++
+			resp.Content = append(resp.Content, canonical.Part{Type: canonical.PartToolCall, ToolCall: tc})
+			continue
+		}
+		cp, ok, err := contentPart(fmt.Sprintf("candidates[0].content.parts[%d]", j), p)
+		if err != nil {
+			return nil, &canonical.Error{Kind: canonical.KindUpstream, Status: http.StatusBadGateway,
+				Message: "upstream returned content the gateway cannot represent", Cause: err}
+		}
+		if ok {
+			resp.Content = append(resp.Content, cp)
 		}
 	}
 	resp.FinishReason = finishFromWire(c.FinishReason, calls > 0)

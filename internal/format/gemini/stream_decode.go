@@ -3,7 +3,9 @@ package gemini
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/nexus-gateway/nexus/internal/canonical"
@@ -39,8 +41,27 @@ type StreamDecoder struct {
 	haveUsage  bool
 	sentUsage  canonical.Usage // last snapshot emitted
 	sentAnyUse bool
-	frame      genResponse
-	scratch    bytes.Buffer
+
+	// One json.Decoder for the whole stream: unlike json.Unmarshal it keeps
+	// its scanner, buffer and decode state between frames, and frames after
+	// the first decode into the reused body. This keeps a frame at a couple
+	// of allocations (its text) instead of two dozen.
+	src      frameSource
+	dec      *json.Decoder
+	consumed int64
+	body     frameBody
+}
+
+// frameSource feeds one frame at a time to the json.Decoder.
+type frameSource struct{ b []byte }
+
+func (s *frameSource) Read(p []byte) (int, error) {
+	if len(s.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, s.b)
+	s.b = s.b[n:]
+	return n, nil
 }
 
 // NewStreamDecoder returns a decoder for one response stream.
@@ -59,32 +80,27 @@ func (d *StreamDecoder) Decode(eventName string, data []byte, out []canonical.Ev
 	if len(data) == 0 || string(data) == "[DONE]" {
 		return out, nil
 	}
-	// Reuse the candidates array, zeroed: encoding/json decodes into existing
-	// slice elements without clearing fields a frame does not mention.
-	cands := d.frame.Candidates[:cap(d.frame.Candidates)]
-	clear(cands)
-	d.frame = genResponse{Candidates: cands[:0]}
-	if err := json.Unmarshal(data, &d.frame); err != nil {
+	f, first, err := d.read(data)
+	if err != nil {
 		d.done = true
 		return out, &canonical.Error{Kind: canonical.KindUpstream, Status: http.StatusBadGateway,
 			Message: "upstream sent a malformed stream frame", Cause: fmt.Errorf("gemini: decode stream frame: %w", err)}
 	}
-	f := &d.frame
 	if f.Error != nil {
 		d.done = true
 		return append(out, canonical.Event{Type: canonical.EventError, Err: DecodeError(0, data)}), nil
 	}
 	if !d.started {
 		d.started = true
-		d.responseID = f.ResponseID
-		start := canonical.Event{Type: canonical.EventStart, ID: f.ResponseID, Model: f.ModelVersion}
-		if u := f.UsageMetadata; u != nil && (u.PromptTokenCount > 0 || u.CachedContentTokenCount > 0) {
+		d.responseID = first.ResponseID
+		start := canonical.Event{Type: canonical.EventStart, ID: first.ResponseID, Model: first.ModelVersion}
+		if u := &f.UsageMetadata; u.PromptTokenCount > 0 || u.CachedContentTokenCount > 0 {
 			start.Usage = &canonical.Usage{InputTokens: u.PromptTokenCount, CacheReadTokens: u.CachedContentTokenCount}
 		}
 		out = append(out, start)
 	}
-	if f.UsageMetadata != nil {
-		d.usage = usageFromWire(f.UsageMetadata)
+	if f.UsageMetadata.present() {
+		d.usage = usageFromWire(&f.UsageMetadata)
 		d.haveUsage = true
 	}
 	if d.finished {
@@ -92,7 +108,7 @@ func (d *StreamDecoder) Decode(eventName string, data []byte, out []canonical.Ev
 		return d.emitUsage(out), nil
 	}
 	c := firstCandidate(f.Candidates)
-	if c != nil && c.Content != nil {
+	if c != nil {
 		for j := range c.Content.Parts {
 			out = d.part(&c.Content.Parts[j], out)
 		}
@@ -104,6 +120,43 @@ func (d *StreamDecoder) Decode(eventName string, data []byte, out []canonical.Ev
 		out = d.finish(canonical.FinishContentFilter, out)
 	}
 	return out, nil
+}
+
+// read decodes one frame. The first frame is read whole (its ids start the
+// stream); later ones into d.body, whose slices are reused after zeroing,
+// since encoding/json decodes into existing elements without clearing the
+// fields a frame leaves out.
+func (d *StreamDecoder) read(data []byte) (*frameBody, *genResponse, error) {
+	if d.dec == nil {
+		d.dec = json.NewDecoder(&d.src)
+	}
+	d.src.b = data
+	d.consumed += int64(len(data))
+	var err error
+	var first *genResponse
+	f := &d.body
+	if !d.started {
+		first = &genResponse{}
+		err = d.dec.Decode(first)
+		f = &first.frameBody
+	} else {
+		cands := d.body.Candidates[:cap(d.body.Candidates)]
+		var parts []part
+		if len(cands) > 0 {
+			parts = cands[0].Content.Parts[:cap(cands[0].Content.Parts)]
+			clear(parts)
+		}
+		clear(cands)
+		if len(cands) > 0 {
+			cands[0].Content.Parts = parts[:0]
+		}
+		d.body = frameBody{Candidates: cands[:0]}
+		err = d.dec.Decode(&d.body)
+	}
+	if err == nil && d.dec.InputOffset() != d.consumed {
+		err = errors.New("trailing data after the JSON object")
+	}
+	return f, first, err
 }
 
 func (d *StreamDecoder) part(p *part, out []canonical.Event) []canonical.Event {

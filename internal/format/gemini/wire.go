@@ -203,26 +203,38 @@ type functionDeclaration struct {
 
 // genResponse is a GenerateContentResponse: a unary body or one stream frame.
 type genResponse struct {
+	frameBody
+	ModelVersion string `json:"modelVersion"`
+	ResponseID   string `json:"responseId"`
+	CreateTime   string `json:"createTime"`
+}
+
+// frameBody is the part of a response that changes from frame to frame;
+// the stream decoder reads frames after the first into it alone, so the
+// ids repeated on every frame are skipped instead of allocated again.
+type frameBody struct {
 	Candidates     []candidate     `json:"candidates"`
 	PromptFeedback *promptFeedback `json:"promptFeedback"`
-	UsageMetadata  *usageMetadata  `json:"usageMetadata"`
-	ModelVersion   string          `json:"modelVersion"`
-	ResponseID     string          `json:"responseId"`
-	CreateTime     string          `json:"createTime"`
+	UsageMetadata  usageMetadata   `json:"usageMetadata"`
 	// Error appears when Google reports a failure inside a 200 stream.
 	Error *apiError `json:"error"`
 }
 
+// candidate.Content holds only parts: the role is always "model".
 type candidate struct {
-	Content      *content `json:"content"`
-	FinishReason string   `json:"finishReason"`
-	Index        int      `json:"index"`
+	Content struct {
+		Parts []part `json:"parts"`
+	} `json:"content"`
+	FinishReason string `json:"finishReason"`
+	Index        int    `json:"index"`
 }
 
 type promptFeedback struct {
 	BlockReason string `json:"blockReason"`
 }
 
+// usageMetadata is a value, not a pointer, so decoding it allocates
+// nothing; present() stands in for "was it sent".
 type usageMetadata struct {
 	PromptTokenCount        int `json:"promptTokenCount"`
 	CandidatesTokenCount    int `json:"candidatesTokenCount"`
@@ -230,6 +242,8 @@ type usageMetadata struct {
 	ThoughtsTokenCount      int `json:"thoughtsTokenCount"`
 	TotalTokenCount         int `json:"totalTokenCount"`
 }
+
+func (u *usageMetadata) present() bool { return *u != usageMetadata{} }
 
 // pick returns a unless it is nil, then b.
 func pick[T any](a, b *T) *T {

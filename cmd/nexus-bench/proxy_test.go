@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// upstreamStub answers like the emulator: it reads the whole JSON body,
+// then streams frames or returns a completion.
+func upstreamStub(t *testing.T) *httptest.Server {
+	t.Helper()
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil || r.URL.Path != "/v1/chat/completions" || r.Header.Get("Authorization") != "Bearer up" {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		if !bytes.Contains(b, []byte(`"stream":true`)) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"object":"chat.completion","choices":[]}`)
+			return
+		}
+		sse(w, 32, true)
+	}))
+}
+
+func TestProxyRelaysEveryStreamWhole(t *testing.T) {
+	up := upstreamStub(t)
+	defer up.Close()
+	u, err := url.Parse(up.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var proxyLog bytes.Buffer
+	px := httptest.NewServer(newProxyHandler(u, &proxyLog))
+	defer px.Close()
+
+	client := newClient(4)
+	tests := []struct {
+		name   string
+		stream bool
+		n      int
+	}{
+		{"unary", false, 50},
+		// Many runs: the cut this proxy guards against hit about 1 in 30.
+		{"stream", true, 300},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorker(client, &target{url: px.URL + "/v1/chat/completions", auth: "Bearer up"}, chatBody(2048, tt.stream, 4), tt.stream)
+			for i := range tt.n {
+				if s := w.do(context.Background()); s.err != nil {
+					t.Fatalf("request %d: %v (proxy log: %s)", i, s.err, proxyLog.String())
+				}
+			}
+		})
+	}
+}
+
+func TestRunProxyRejectsBadTargets(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{nil, "--target is required"},
+		{[]string{"--target", "127.0.0.1:9"}, "absolute URL"},
+		{[]string{"--target", "http://127.0.0.1:9", "--listen", "256.0.0.1:0"}, "listen"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.args), func(t *testing.T) {
+			err := runProxy(context.Background(), tt.args, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

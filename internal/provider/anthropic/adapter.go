@@ -1,0 +1,163 @@
+// Package anthropic is the upstream adapter for the Anthropic Messages API.
+// Anthropic-shaped callers take the same-shape byte path (model rewritten,
+// frames relayed as they come); others are translated through the canonical
+// model with format/anthropic.
+package anthropic
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/nexus-gateway/nexus/internal/canonical"
+	"github.com/nexus-gateway/nexus/internal/fastpath"
+	anthropicfmt "github.com/nexus-gateway/nexus/internal/format/anthropic"
+	"github.com/nexus-gateway/nexus/internal/pipeline"
+	"github.com/nexus-gateway/nexus/internal/provider"
+	"github.com/nexus-gateway/nexus/internal/sse"
+)
+
+// DefaultVersion is sent as anthropic-version when the caller gave none
+// (translated requests, or Anthropic callers that omit it).
+const DefaultVersion = "2023-06-01"
+
+// Adapter calls one Anthropic-wire provider.
+type Adapter struct {
+	ep          *provider.Endpoint
+	now         func() time.Time
+	maxResponse int64
+	bufs        provider.BufferPool
+}
+
+// Options tunes an Adapter; the zero value works.
+type Options struct {
+	Now              func() time.Time
+	MaxResponseBytes int64 // default 10 MiB
+}
+
+// New builds the adapter for ep.
+func New(ep *provider.Endpoint, opt Options) *Adapter {
+	if ep.Client == nil {
+		ep.Client = provider.NewClient(ep.Timeouts)
+	}
+	if ep.AuthStyle == "" {
+		ep.AuthStyle = "x-api-key"
+	}
+	a := &Adapter{ep: ep, now: opt.Now, maxResponse: opt.MaxResponseBytes}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.maxResponse <= 0 {
+		a.maxResponse = 10 << 20
+	}
+	return a
+}
+
+// Do sends x to the provider as target t.
+func (a *Adapter) Do(ctx context.Context, x *pipeline.Exchange, t pipeline.Target) (*pipeline.Response, error) {
+	same := x.Ingress == pipeline.ShapeAnthropic && x.Fast != nil
+	bp := a.bufs.Get()
+	body, err := a.prepare(*bp, x, t, same)
+	if err != nil {
+		a.bufs.Put(bp)
+		return nil, err
+	}
+	h := make(http.Header, 8)
+	provider.CopyRequestHeaders(h, x.Header, x.Ingress, pipeline.ShapeAnthropic)
+	if h.Get("Anthropic-Version") == "" {
+		h.Set("Anthropic-Version", DefaultVersion)
+	}
+	resp, call, err := a.ep.Send(ctx, x, provider.Outbound{
+		URL: a.ep.BaseURL + "/v1/messages", Body: body, Header: h,
+		Release: func() { *bp = body[:0]; a.bufs.Put(bp) },
+	}, a.now)
+	if err != nil {
+		return nil, err
+	}
+	hdr := provider.FilterResponseHeaders(resp.Header, pipeline.ShapeAnthropic, a.ep.APIKey)
+	if resp.StatusCode >= 400 {
+		defer call.Close()
+		defer resp.Body.Close()
+		return nil, a.ep.UpstreamError(call, resp, hdr, anthropicfmt.DecodeError, a.now())
+	}
+	if x.Stream && provider.IsEventStream(resp.Header) {
+		if same {
+			return &pipeline.Response{Status: resp.StatusCode, Header: hdr,
+				Stream: provider.NewRelay(a.ep, call, resp.Body, newTap(), x, a.now)}, nil
+		}
+		return &pipeline.Response{Status: http.StatusOK,
+			Stream: provider.NewTranslator(a.ep, call, resp.Body, anthropicfmt.NewStreamDecoder(), x, a.now)}, nil
+	}
+	defer call.Close()
+	defer resp.Body.Close()
+	out, release, err := a.ep.ReadUnary(call, resp, &a.bufs, a.maxResponse)
+	if err != nil {
+		return nil, err
+	}
+	x.UpstreamTotal = a.now().Sub(x.UpstreamStart)
+	cr, derr := anthropicfmt.DecodeResponse(out)
+	if !same {
+		defer release()
+		if derr != nil {
+			return nil, provider.UndecodableAnswer(a.ep.Name, derr)
+		}
+		return &pipeline.Response{Status: http.StatusOK, Canonical: cr, Usage: cr.Usage}, nil
+	}
+	// Same shape: the bytes go back untouched; the decode above only reads usage.
+	r := &pipeline.Response{Status: resp.StatusCode, Header: hdr, Body: out, Release: release}
+	if derr == nil {
+		r.Usage = cr.Usage
+	}
+	return r, nil
+}
+
+func (a *Adapter) prepare(dst []byte, x *pipeline.Exchange, t pipeline.Target, same bool) ([]byte, error) {
+	if same {
+		body, _, err := x.Fast.Rewrite(dst, t.UpstreamModel, fastpath.Options{})
+		return body, err
+	}
+	req, err := x.Request()
+	if err != nil {
+		return nil, err
+	}
+	body, coerced, err := anthropicfmt.EncodeRequest(req, t.UpstreamModel)
+	if err != nil {
+		return nil, err
+	}
+	x.Coerced = append(x.Coerced, coerced...)
+	return append(dst, body...), nil
+}
+
+// tap reads usage from an Anthropic stream relayed byte for byte. Only the
+// frames that carry usage or end the stream are decoded; content deltas pass
+// untouched.
+type tap struct {
+	dec   *anthropicfmt.StreamDecoder
+	buf   []canonical.Event
+	usage *canonical.Usage
+}
+
+func newTap() *tap {
+	return &tap{dec: anthropicfmt.NewStreamDecoder(), buf: make([]canonical.Event, 0, 4)}
+}
+
+func (t *tap) Observe(ev sse.Event) bool {
+	switch ev.Name {
+	case "message_start", "message_delta":
+		t.buf, _ = t.dec.Decode(ev.Name, ev.Data, t.buf[:0])
+		for _, e := range t.buf {
+			if e.Usage != nil {
+				u := *e.Usage
+				t.usage = &u
+			}
+		}
+	case "message_stop", "error":
+		// An upstream error event is already the one terminal frame of the
+		// caller's (same) grammar: the relay must not add another.
+		return true
+	}
+	return false
+}
+
+func (t *tap) AtEOF() ([]byte, bool)   { return nil, false }
+func (t *tap) Usage() *canonical.Usage { return t.usage }
