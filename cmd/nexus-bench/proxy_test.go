@@ -5,34 +5,16 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
+
+	"github.com/nexus-gateway/nexus/internal/mockupstream"
 	"strings"
 	"testing"
 )
 
-// upstreamStub answers like the emulator: it reads the whole JSON body,
-// then streams frames or returns a completion.
-func upstreamStub(t *testing.T) *httptest.Server {
-	t.Helper()
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, err := io.ReadAll(r.Body)
-		if err != nil || r.URL.Path != "/v1/chat/completions" || r.Header.Get("Authorization") != "Bearer up" {
-			http.Error(w, "bad request", http.StatusBadRequest)
-			return
-		}
-		if !bytes.Contains(b, []byte(`"stream":true`)) {
-			w.Header().Set("Content-Type", "application/json")
-			io.WriteString(w, `{"object":"chat.completion","choices":[]}`)
-			return
-		}
-		sse(w, 32, true)
-	}))
-}
-
 func TestProxyRelaysEveryStreamWhole(t *testing.T) {
-	up := upstreamStub(t)
+	up := httptest.NewServer(mockupstream.New(mockupstream.Options{}))
 	defer up.Close()
 	u, err := url.Parse(up.URL)
 	if err != nil {
@@ -54,7 +36,7 @@ func TestProxyRelaysEveryStreamWhole(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := newWorker(client, &target{url: px.URL + "/v1/chat/completions", auth: "Bearer up"}, chatBody(2048, tt.stream, 4), tt.stream)
+			w := newWorker(client, &target{url: px.URL + "/v1/chat/completions", auth: "Bearer up"}, chatBody(2048, tt.stream, 64), tt.stream)
 			for i := range tt.n {
 				if s := w.do(context.Background()); s.err != nil {
 					t.Fatalf("request %d: %v (proxy log: %s)", i, s.err, proxyLog.String())

@@ -38,7 +38,7 @@ type Part struct {
 	// Text holds the text of text, refusal and reasoning parts.
 	Text string `json:"text,omitempty"`
 
-	// Media is set for image and document parts.
+	// Media is set for image, document and audio parts.
 	Media *Media `json:"media,omitempty"`
 
 	// ToolCall is set for tool_call parts (assistant asks to run a tool).

@@ -53,6 +53,9 @@ func (s *Server) writeUnary(w http.ResponseWriter, shape pipeline.Shape, x *pipe
 		// A translated answer shows the routed model code, as translated
 		// streams do.
 		resp.Canonical.Model = x.Target.Model
+		if resp.Canonical.Created == 0 {
+			resp.Canonical.Created = x.Start.Unix()
+		}
 		b, err := codecs[shape].encodeResponse(resp.Canonical)
 		if err != nil {
 			return fail(&canonical.Error{Kind: canonical.KindUpstream, Status: http.StatusBadGateway, Code: "upstream_error",

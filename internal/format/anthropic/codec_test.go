@@ -3,6 +3,7 @@ package anthropic
 import (
 	"encoding/json"
 	"errors"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -205,12 +206,50 @@ func TestDecodeRequestMediaSources(t *testing.T) {
 
 func TestDecodeErrorCodeForms(t *testing.T) {
 	for body, want := range map[string]string{
-		`{"type":"error","error":{"type":"api_error","message":"m","code":1302}}`:   "1302",
-		`{"type":"error","error":{"type":"api_error","message":"m","code":"x"}}`:    "x",
+		`{"type":"error","error":{"type":"api_error","message":"m","code":1302}}`:    "1302",
+		`{"type":"error","error":{"type":"api_error","message":"m","code":"x"}}`:     "x",
 		`{"type":"error","error":{"type":"api_error","message":"m","code":{"a":1}}}`: "",
 	} {
 		if got := DecodeError(500, []byte(body)).Code; got != want {
 			t.Errorf("%s: code %q, want %q", body, got, want)
 		}
 	}
+}
+
+// TestResponseUsageMatchesUpstreamReport: canonical usage equals what the
+// upstream reported, in OpenAI convention (cache reads/writes inside input).
+func TestResponseUsageMatchesUpstreamReport(t *testing.T) {
+	cases := []struct {
+		name string
+		body string
+		want canonical.Usage
+	}{
+		{"text-nonstream", "", canonical.Usage{InputTokens: 20, OutputTokens: 10}},
+		{"thinking-nonstream", "", canonical.Usage{InputTokens: 43, OutputTokens: 321}},
+		{"tool-result-followup", "", canonical.Usage{InputTokens: 771, OutputTokens: 77}},
+		{"cached and thinking", `{"type":"message","id":"msg_1","content":[],"stop_reason":"end_turn","usage":{"input_tokens":10,"cache_read_input_tokens":100,"cache_creation_input_tokens":5,"output_tokens":40,"output_tokens_details":{"thinking_tokens":25}}}`,
+			canonical.Usage{InputTokens: 115, OutputTokens: 40, CacheReadTokens: 100, CacheWriteTokens: 5, ReasoningTokens: 25}},
+	}
+	for _, c := range cases {
+		body := []byte(c.body)
+		if c.body == "" {
+			body = readFixture(t, c.name+".response.json")
+		}
+		resp, err := DecodeResponse(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.Usage == nil || *resp.Usage != c.want {
+			t.Errorf("%s: usage %+v, want %+v", c.name, resp.Usage, c.want)
+		}
+	}
+}
+
+func readFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(fixtureDir + "/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -104,9 +104,3 @@ func compactObject(buf *bytes.Buffer, raw []byte) (string, bool) {
 	}
 	return buf.String(), true
 }
-
-// isJSONObject reports whether s is one valid JSON object.
-func isJSONObject(s string) bool {
-	t := bytes.TrimSpace([]byte(s))
-	return len(t) > 0 && t[0] == '{' && json.Valid(t)
-}

@@ -103,6 +103,7 @@ func (e *StreamEncoder) Encode(ev canonical.Event, w EventWriter) error {
 			b.kind = p.Type
 			if p.ToolCall != nil {
 				b.id, b.name, b.sig = p.ToolCall.ID, p.ToolCall.Name, p.ToolCall.ThoughtSignature
+				b.args = append(b.args, p.ToolCall.Arguments...) // normally empty; kept if a decoder sent some
 			}
 			b.skip = p.Type == canonical.PartReasoning && p.Reasoning != nil && p.Reasoning.Redacted
 		}

@@ -252,3 +252,36 @@ func TestStreamEncoderErrorAndIDs(t *testing.T) {
 		t.Errorf("error frame = %s", got)
 	}
 }
+
+// Firebase's mid-stream failure sample appends a bare JSON error after the
+// data frames. An SSE reader never surfaces those lines; handed over as a
+// frame (as the JSON-array form does), it ends the stream with an error.
+func TestStreamDecoderMidStreamErrorFixture(t *testing.T) {
+	body := string(readFixture(t, "errors", "gemini-stream-error-mid-stream.response.sse"))
+	frames := sseFrames([]byte(body))
+	if len(frames) != 2 {
+		t.Fatalf("want the 2 data frames, got %d", len(frames))
+	}
+	trailing := body[strings.LastIndex(body, "\n\n{")+2:]
+	d := NewStreamDecoder()
+	evs, err := d.Decode("", frames[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2 := NewStreamDecoder()
+	evs2, _ := d2.Decode("", []byte(`{"candidates":[{"content":{"parts":[{"text":"First "}]},"index":0}]}`), nil)
+	evs2, err = d2.Decode("", []byte(trailing), evs2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := evs2[len(evs2)-1]
+	if last.Type != canonical.EventError || last.Err.Status != 499 || last.Err.Type != "CANCELLED" || last.Err.Kind != canonical.KindUpstream {
+		t.Errorf("last event = %+v", last)
+	}
+	if after, _ := d2.Close(nil); len(after) != 0 {
+		t.Errorf("Close after the error frame appended %+v", after)
+	}
+	if p := project(t, evs); p.Finish != canonical.FinishStop || p.Blocks[0].Text != "First " {
+		t.Errorf("first frame = %+v", p)
+	}
+}

@@ -34,7 +34,8 @@
 //	nexus.ext.<provider>.<key>             Ext[provider][key]
 //	logit_bias, logprobs, top_logprobs, service_tier, store, prediction, modalities, audio,
 //	web_search_options, verbosity, prompt_cache_key, safety_identifier, thinking (GLM/DeepSeek)
-//	                                       Ext["openai"][key] (lifted: no canonical home)
+//	                                       Ext["openai"][key] (lifted: no canonical home; the
+//	                                       top-level member wins over nexus.ext.openai.<key>)
 //
 // EncodeRequest writes the reverse, with these choices:
 //   - each System part becomes its own system message with string content

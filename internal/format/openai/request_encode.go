@@ -156,6 +156,7 @@ func (e *encoder) noteCache(p canonical.Part) {
 // become one tool message each, wherever they sit.
 func (e *encoder) message(msgs []outMessage, m *canonical.Message, path string) ([]outMessage, error) {
 	var rest []canonical.Part
+	results := 0
 	for j := range m.Parts {
 		p := &m.Parts[j]
 		if p.Type != canonical.PartToolResult {
@@ -167,9 +168,10 @@ func (e *encoder) message(msgs []outMessage, m *canonical.Message, path string) 
 			return nil, err
 		}
 		msgs = append(msgs, tm)
+		results++
 	}
-	if len(rest) == 0 && m.Role == canonical.RoleTool {
-		return msgs, nil
+	if len(rest) == 0 && (results > 0 || m.Role == canonical.RoleTool) {
+		return msgs, nil // a turn of results only (Anthropic user turn) adds no empty message
 	}
 	switch m.Role {
 	case canonical.RoleSystem:

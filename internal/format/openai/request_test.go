@@ -197,6 +197,8 @@ func TestEncodeRequestRefusesWhatOpenAICannotTake(t *testing.T) {
 			"messages[0].parts[0].tool_result.content[0]"},
 		{"image in assistant", canonical.Request{Messages: []canonical.Message{{Role: canonical.RoleAssistant, Parts: []canonical.Part{
 			{Type: canonical.PartImage, Media: &canonical.Media{URL: "https://x/y.png"}}}}}}, "messages[0].parts[0]"},
+		{"image in a later system message", canonical.Request{Messages: []canonical.Message{{Role: canonical.RoleSystem, Parts: []canonical.Part{
+			{Type: canonical.PartImage, Media: &canonical.Media{URL: "https://x/y.png"}}}}}}, "messages[0].parts[0]"},
 		{"image in system", canonical.Request{System: []canonical.Part{{Type: canonical.PartImage}}, Messages: []canonical.Message{userText("x")}}, "system[0]"},
 		{"forced tool without tools", canonical.Request{Messages: []canonical.Message{userText("x")}, ToolChoice: &canonical.ToolChoice{Mode: canonical.ToolChoiceRequired}}, "tool_choice"},
 		{"schema output without schema", canonical.Request{Messages: []canonical.Message{userText("x")}, ResponseFormat: &canonical.ResponseFormat{Type: canonical.FormatJSONSchema}}, "response_format.schema"},
@@ -329,6 +331,11 @@ func TestEncodeRequestContentForms(t *testing.T) {
 				{Type: canonical.PartToolResult, ToolResult: &canonical.ToolResult{CallID: "c1", Content: []canonical.Part{{Type: canonical.PartText, Text: "r1"}, {Type: canonical.PartText, Text: "r2"}}}},
 				{Type: canonical.PartText, Text: "and?"},
 			}},
+			{Role: canonical.RoleSystem, Name: "ops", Parts: []canonical.Part{{Type: canonical.PartText, Text: "mid"}}},
+			// A user turn of results only yields tool messages and no empty user message.
+			{Role: canonical.RoleUser, Parts: []canonical.Part{
+				{Type: canonical.PartToolResult, ToolResult: &canonical.ToolResult{CallID: "c2"}},
+			}},
 		},
 	}
 	body, _, err := EncodeRequest(&req, "m")
@@ -351,6 +358,8 @@ func TestEncodeRequestContentForms(t *testing.T) {
 		`{"role":"assistant","content":"one two"}`,
 		`{"role":"tool","content":[{"type":"text","text":"r1"},{"type":"text","text":"r2"}],"tool_call_id":"c1"}`,
 		`{"role":"user","content":"and?"}`,
+		`{"role":"system","name":"ops","content":"mid"}`,
+		`{"role":"tool","content":"","tool_call_id":"c2"}`,
 	}
 	if len(got.Messages) != len(want) {
 		t.Fatalf("got %d messages: %s", len(got.Messages), body)

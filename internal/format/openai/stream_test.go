@@ -86,6 +86,8 @@ func TestStreamDecoderCases(t *testing.T) {
 			"start bs0:tool_call(a,f) d0:{} stop0 bs1:tool_call(b,g) d1:{} stop1 finish:tool_calls end"},
 		{"missing id is synthesized", []frame{chunk(`{"tool_calls":[{"index":0,"function":{"name":"f","arguments":"{}"}}]}`, ""), done()},
 			"start bs0:tool_call(call_0,f) d0:{} stop0 finish:tool_calls end"},
+		{"whole arguments object in one fragment", []frame{chunk(`{"tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":{"a":1}}}]}`, "tool_calls"), done()},
+			`start bs0:tool_call(c,f) d0:{"a":1} stop0 finish:tool_calls end`},
 		{"legacy function_call delta", []frame{chunk(`{"function_call":{"name":"f","arguments":"{}"}}`, "function_call"), done()},
 			"start bs0:tool_call(call_0,f) d0:{} stop0 finish:tool_calls end"},
 		{"glm sensitive is content_filter", []frame{chunk(`{"content":"a"}`, "sensitive"), done()},
