@@ -209,3 +209,12 @@ func (e *env) waitLog(t *testing.T, substr string) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func mustHasher(t *testing.T, secrets [][]byte) *vkey.Hasher {
+	t.Helper()
+	h, err := vkey.NewHasher(secrets...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}

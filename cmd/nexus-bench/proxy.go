@@ -70,7 +70,7 @@ func runProxy(ctx context.Context, args []string, stderr io.Writer) error {
 func newProxyHandler(target *url.URL, stderr io.Writer) http.Handler {
 	rp := newReverseProxy(target, stderr)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		//_ = http.NewResponseController(w).EnableFullDuplex()
+		_ = http.NewResponseController(w).EnableFullDuplex()
 		rp.ServeHTTP(w, r)
 	})
 }

@@ -18,7 +18,7 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)
 }
@@ -29,11 +29,13 @@ usage:
   nexus serve [--config FILE]                start the gateway
   nexus keys create --name NAME [--models GLOB,...] [--rpm N] [--expires DURATION] [--label k=v] [--config FILE]
   nexus keys list|disable|enable|revoke [ID|NAME] [--config FILE]
+  nexus providers set-key NAME [--config FILE]   read a provider key on stdin, store it sealed (needs NEXUS_MASTER_KEY)
+  nexus providers list [--config FILE]
   nexus mock-upstream [--listen HOST:PORT] [--fixtures DIR]
   nexus version
 `
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -44,6 +46,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = serve(ctx, args[1:], stderr, getenv)
 	case "keys":
 		err = keys(ctx, args[1:], stdout, getenv)
+	case "providers":
+		err = providers(ctx, args[1:], stdin, stdout, getenv)
 	case "mock-upstream":
 		err = mockUpstream(ctx, args[1:], stderr)
 	case "version", "--version", "-v":

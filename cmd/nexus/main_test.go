@@ -36,7 +36,7 @@ func TestKeysLifecycleFromTheCLI(t *testing.T) {
 	writeConfig(t, dir, fmt.Sprintf("database: sqlite://%s/n.db\nproviders: []\n", dir))
 	env := testEnv(dir)
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"keys", "create", "--name", "svc", "--models", "gpt-4o*,claude-*", "--rpm", "60", "--label", "team=search", "--expires", "24h"}, &out, &errb, env); code != 0 {
+	if code := run(context.Background(), []string{"keys", "create", "--name", "svc", "--models", "gpt-4o*,claude-*", "--rpm", "60", "--label", "team=search", "--expires", "24h"}, nil, &out, &errb, env); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -49,7 +49,7 @@ func TestKeysLifecycleFromTheCLI(t *testing.T) {
 		t.Fatalf("secret file: %v %v", st, err)
 	}
 	out.Reset()
-	if code := run(context.Background(), []string{"keys", "list"}, &out, &errb, env); code != 0 {
+	if code := run(context.Background(), []string{"keys", "list"}, nil, &out, &errb, env); code != 0 {
 		t.Fatal(errb.String())
 	}
 	list := out.String()
@@ -63,17 +63,17 @@ func TestKeysLifecycleFromTheCLI(t *testing.T) {
 	}
 	for _, step := range []struct{ sub, state string }{{"disable", "disabled"}, {"enable", "enabled"}, {"revoke", "revoked"}} {
 		out.Reset()
-		if code := run(context.Background(), []string{"keys", step.sub, "svc"}, &out, &errb, env); code != 0 {
+		if code := run(context.Background(), []string{"keys", step.sub, "svc"}, nil, &out, &errb, env); code != 0 {
 			t.Fatalf("%s: %s", step.sub, errb.String())
 		}
 		out.Reset()
-		run(context.Background(), []string{"keys", "list"}, &out, &errb, env)
+		run(context.Background(), []string{"keys", "list"}, nil, &out, &errb, env)
 		if !strings.Contains(out.String(), step.state) {
 			t.Fatalf("after %s: %s", step.sub, out.String())
 		}
 	}
 	errb.Reset()
-	if code := run(context.Background(), []string{"keys", "enable", "svc"}, &out, &errb, env); code == 0 {
+	if code := run(context.Background(), []string{"keys", "enable", "svc"}, nil, &out, &errb, env); code == 0 {
 		t.Fatal("a revoked key was re-enabled")
 	}
 }
@@ -82,7 +82,7 @@ func TestServeRejectsBadConfigWithFileAndLine(t *testing.T) {
 	dir := t.TempDir()
 	writeConfig(t, dir, "listen: 127.0.0.1:0\nprovidrs: []\n")
 	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"serve"}, &out, &errb, testEnv(dir))
+	code := run(context.Background(), []string{"serve"}, nil, &out, &errb, testEnv(dir))
 	if code == 0 || !strings.Contains(errb.String(), "nexus.yaml:2") || !strings.Contains(errb.String(), "providrs") {
 		t.Fatalf("exit %d, stderr %q", code, errb.String())
 	}
@@ -90,11 +90,11 @@ func TestServeRejectsBadConfigWithFileAndLine(t *testing.T) {
 
 func TestUnknownCommandAndVersion(t *testing.T) {
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"frobnicate"}, &out, &errb, testEnv(t.TempDir())); code != 2 {
+	if code := run(context.Background(), []string{"frobnicate"}, nil, &out, &errb, testEnv(t.TempDir())); code != 2 {
 		t.Fatalf("exit %d", code)
 	}
 	out.Reset()
-	if code := run(context.Background(), []string{"version"}, &out, &errb, testEnv(t.TempDir())); code != 0 || !strings.HasPrefix(out.String(), "nexus ") {
+	if code := run(context.Background(), []string{"version"}, nil, &out, &errb, testEnv(t.TempDir())); code != 0 || !strings.HasPrefix(out.String(), "nexus ") {
 		t.Fatalf("version: %d %q", code, out.String())
 	}
 }

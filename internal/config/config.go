@@ -108,7 +108,11 @@ type Provider struct {
 	Name       string            // unique, [a-z0-9_-]+
 	Type       string            // a catalog preset type
 	BaseURL    string            // default from the preset; no trailing slash
-	APIKey     string            // secret; empty only for auth style "none" or key-optional presets
+	APIKey     string            // secret; empty only for auth style "none", key-optional presets, or Credential "store"
+	// Credential says where the key comes from: "" (api_key in this file)
+	// or "store" (sealed in the database with `nexus providers set-key`,
+	// decrypted at start-up under NEXUS_MASTER_KEY).
+	Credential string
 	APIVersion string            // azure-openai only; default from the preset
 	Headers    map[string]string // extra upstream headers; values are secret
 	Timeouts   Timeouts          // zero fields inherit Config.Timeouts; Drain unused

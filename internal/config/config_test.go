@@ -311,3 +311,18 @@ func BenchmarkParseExample(b *testing.B) {
 		}
 	}
 }
+
+func TestStoredCredentialReplacesAPIKey(t *testing.T) {
+	ok := "providers:\n  - name: openai\n    type: openai\n    credential: store\n"
+	if _, err := Parse("c.yaml", []byte(ok), noEnv); err != nil {
+		t.Fatalf("credential: store without api_key must be valid: %v", err)
+	}
+	both := "providers:\n  - name: openai\n    type: openai\n    credential: store\n    api_key: sk-x\n"
+	if _, err := Parse("c.yaml", []byte(both), noEnv); err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Fatalf("err = %v", err)
+	}
+	bad := "providers:\n  - name: openai\n    type: openai\n    credential: vault\n"
+	if _, err := Parse("c.yaml", []byte(bad), noEnv); err == nil || !strings.Contains(err.Error(), "c.yaml:4") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -70,6 +70,7 @@ func (d *decoder) provider(path string, n ast.Node) Provider {
 		{"type", func(f string, v ast.Node) { p.Type = d.str(f, v) }},
 		{"base_url", func(f string, v ast.Node) { p.BaseURL = d.str(f, v) }},
 		{"api_key", func(f string, v ast.Node) { p.APIKey = d.str(f, v) }},
+		{"credential", func(f string, v ast.Node) { p.Credential = d.str(f, v) }},
 		{"api_version", func(f string, v ast.Node) { p.APIVersion = d.str(f, v) }},
 		{"headers", func(f string, v ast.Node) { p.Headers = d.strMap(f, v) }},
 		{"timeouts", func(f string, v ast.Node) { d.timeouts(f, v, &p.Timeouts, false) }},

@@ -124,6 +124,11 @@ func (c *Config) checkProvider(e *errs, path string, p Provider, names map[strin
 
 	keyPath := path + ".api_key"
 	switch {
+	case p.Credential != "" && p.Credential != "store":
+		e.add(path+".credential", "%s: want \"store\" (or leave it out to use api_key)", quoteShort(p.Credential))
+	case p.Credential == "store" && p.APIKey != "":
+		e.add(keyPath, "set either api_key or credential: store, not both")
+	case p.Credential == "store":
 	case p.APIKey != "":
 		if strings.ContainsFunc(p.APIKey, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
 			e.add(keyPath, "contains whitespace or control characters (a trailing newline from a key file?)")

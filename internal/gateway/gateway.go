@@ -78,7 +78,12 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 		g.Close()
 		return nil, err
 	}
-	adapters, err := buildAdapters(cfg, o.Now)
+	stored, err := storedKeys(ctx, cfg, g.Store, o.Getenv)
+	if err != nil {
+		g.Close()
+		return nil, err
+	}
+	adapters, err := buildAdapters(cfg, stored, o.Now)
 	if err != nil {
 		g.Close()
 		return nil, err
@@ -141,7 +146,7 @@ func (g *Gateway) readyz() http.Handler {
 	})
 }
 
-func buildAdapters(cfg *config.Config, now func() time.Time) (map[string]route.Adapter, error) {
+func buildAdapters(cfg *config.Config, stored map[string]string, now func() time.Time) (map[string]route.Adapter, error) {
 	out := make(map[string]route.Adapter, len(cfg.Providers))
 	for _, p := range cfg.Providers {
 		t := cfg.ProviderTimeouts(p)
@@ -155,6 +160,9 @@ func buildAdapters(cfg *config.Config, now func() time.Time) (map[string]route.A
 			AuthStyle:  p.AuthStyle,
 			Headers:    p.Headers,
 			Timeouts:   provider.Timeouts{Connect: t.Connect, FirstByte: t.FirstByte, Idle: t.Idle, Total: t.Total},
+		}
+		if k, ok := stored[p.Name]; ok {
+			ep.APIKey = provider.Secret(k)
 		}
 		switch ep.Wire {
 		case pipeline.ShapeOpenAI:

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
@@ -11,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/nexus-gateway/nexus/internal/config"
+	"github.com/nexus-gateway/nexus/internal/secret"
+	"github.com/nexus-gateway/nexus/internal/store"
 	"github.com/nexus-gateway/nexus/internal/vkey"
 )
 
@@ -93,4 +96,47 @@ func parseSecret(v string) ([]byte, error) {
 	}
 	sum := sha256.Sum256([]byte("nexus/server-secret/v1\x00" + v))
 	return sum[:], nil
+}
+
+// Sealer builds the credential sealer from NEXUS_MASTER_KEY (64 hex
+// characters, or a passphrase).
+func Sealer(getenv func(string) string) (*secret.Sealer, error) {
+	v := strings.TrimSpace(getenv("NEXUS_MASTER_KEY"))
+	if v == "" {
+		return nil, errors.New("NEXUS_MASTER_KEY is not set: it is needed to seal and open stored provider credentials")
+	}
+	master, err := secret.ParseMasterKey(v)
+	if err != nil {
+		return nil, fmt.Errorf("NEXUS_MASTER_KEY: %w", err)
+	}
+	return secret.NewSealer(master)
+}
+
+// storedKeys opens the sealed credentials of providers configured with
+// credential: store. Errors name the provider, never the key.
+func storedKeys(ctx context.Context, cfg *config.Config, db *store.DB, getenv func(string) string) (map[string]string, error) {
+	out := map[string]string{}
+	var sealer *secret.Sealer
+	for _, p := range cfg.Providers {
+		if p.Credential != "store" {
+			continue
+		}
+		if sealer == nil {
+			s, err := Sealer(getenv)
+			if err != nil {
+				return nil, fmt.Errorf("provider %s: %w", p.Name, err)
+			}
+			sealer = s
+		}
+		sealed, err := db.Credential(ctx, p.Name)
+		if err != nil {
+			return nil, fmt.Errorf("provider %s: no stored credential (run `nexus providers set-key %s`): %w", p.Name, p.Name, err)
+		}
+		key, err := sealer.Open(sealed, []byte(p.Name))
+		if err != nil {
+			return nil, fmt.Errorf("provider %s: stored credential: %w", p.Name, err)
+		}
+		out[p.Name] = string(key)
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -48,7 +49,7 @@ type wireSource struct {
 
 // errNative marks a block that has no canonical part; callers keep it raw
 // (see native.go) instead of failing.
-var errNative = fmt.Errorf("anthropic: block has no canonical part")
+var errNative = errors.New("anthropic: block has no canonical part")
 
 // blockToPart converts one request/response block. path names the block for
 // error messages. It returns errNative for blocks it does not model
@@ -173,7 +174,7 @@ func toolResultContent(raw json.RawMessage, path string) ([]canonical.Part, erro
 			return nil, unsupported(bp+".type", fmt.Sprintf("tool_result content block type %q has no gateway mapping", blocks[j].Type))
 		}
 		p, err := blockToPart(&blocks[j], bp)
-		if err == errNative {
+		if errors.Is(err, errNative) {
 			return nil, unsupported(bp+".source", "only base64, url and text sources can be translated")
 		}
 		if err != nil {

@@ -80,9 +80,11 @@ func (d *StreamDecoder) Decode(eventName string, data []byte, out []canonical.Ev
 	if firstByte(data) == 0 {
 		return out, nil // a frame without data (comment, keep-alive)
 	}
+	// Hot path: content_block_delta read without encoding/json (scan.go);
+	// anything the scanner is unsure of takes the general path below.
 	if (eventName == "content_block_delta" || eventName == "") && d.started && !d.finished && d.s.scan(data) {
-		typ := string(d.s.typ) == "content_block_delta" || (len(d.s.typ) == 0 && eventName == "content_block_delta")
-		if typ {
+		isDelta := string(d.s.typ) == "content_block_delta" || (len(d.s.typ) == 0 && eventName == "content_block_delta")
+		if isDelta {
 			return d.fastDelta(out)
 		}
 	}
