@@ -143,6 +143,11 @@ func indent(s, pad string) string {
 // newKey mints a key straight into the store, as `nexus keys create` does.
 func (e *env) newKey(t *testing.T, name string, mutate func(*store.VirtualKey)) string {
 	t.Helper()
+	return e.newKeyB(t, name, mutate)
+}
+
+func (e *env) newKeyB(t testing.TB, name string, mutate func(*store.VirtualKey)) string {
+	t.Helper()
 	token, err := vkey.Mint(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -210,7 +215,7 @@ func (e *env) waitLog(t *testing.T, substr string) {
 	}
 }
 
-func mustHasher(t *testing.T, secrets [][]byte) *vkey.Hasher {
+func mustHasher(t testing.TB, secrets [][]byte) *vkey.Hasher {
 	t.Helper()
 	h, err := vkey.NewHasher(secrets...)
 	if err != nil {

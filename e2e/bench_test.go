@@ -1,0 +1,119 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nexus-gateway/nexus/internal/config"
+	"github.com/nexus-gateway/nexus/internal/gateway"
+	"github.com/nexus-gateway/nexus/internal/mockupstream"
+)
+
+// benchEnv is a gateway with an OpenAI and an Anthropic provider, both on the
+// emulator, logging to nowhere so the benchmark measures the request path.
+type benchEnv struct {
+	gw, up *httptest.Server
+	key    string
+	client *http.Client
+}
+
+func newBenchEnv(b testing.TB) *benchEnv {
+	up := httptest.NewServer(mockupstream.New(mockupstream.Options{}))
+	b.Cleanup(up.Close)
+	yaml := fmt.Sprintf(`
+database: sqlite://%s
+providers:
+  - {name: openai, type: openai, base_url: %s/v1, api_key: k1}
+  - {name: anthropic, type: anthropic, base_url: %s, api_key: k2}
+models:
+  - {name: gpt-4o-mini, provider: openai}
+  - {name: claude-sonnet-4-5, provider: anthropic}
+`, filepath.Join(b.TempDir(), "n.db"), up.URL, up.URL)
+	getenv := func(k string) string {
+		if k == "NEXUS_SECRET" {
+			return serverSecret
+		}
+		return ""
+	}
+	cfg, err := config.Parse("bench.yaml", []byte(yaml), getenv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	gw, err := gateway.New(context.Background(), gateway.Options{Config: cfg, Getenv: getenv, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { gw.Close() })
+	e := &env{gw: gw, db: gw.Store}
+	secrets, _ := gateway.ServerSecrets(cfg, getenv, false)
+	e.hasher = mustHasher(b, secrets)
+	srv := httptest.NewServer(gw.Handler)
+	b.Cleanup(srv.Close)
+	tr := &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}
+	return &benchEnv{gw: srv, up: up, key: e.newKeyB(b, "bench", nil), client: &http.Client{Transport: tr}}
+}
+
+func (e *benchEnv) body(model string, size int, stream bool, chunks int) string {
+	pad := strings.Repeat("x", max(size-200, 0))
+	return fmt.Sprintf(`{"model":%q,"stream":%v,"max_tokens":256,"messages":[{"role":"user","content":"%s [[mock: chunks=%d]]"}]}`, model, stream, pad, chunks)
+}
+
+// do sends one request and drains the answer; for streams it checks the end.
+func (e *benchEnv) do(b *testing.B, body string, stream bool) {
+	req, _ := http.NewRequest("POST", e.gw.URL+"/v1/chat/completions", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+e.key)
+	resp, err := e.client.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		msg, _ := io.ReadAll(resp.Body)
+		b.Fatalf("status %d: %s", resp.StatusCode, msg)
+	}
+	if !stream {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return
+	}
+	sc := bufio.NewScanner(resp.Body)
+	last := ""
+	for sc.Scan() {
+		if l := sc.Text(); l != "" {
+			last = l
+		}
+	}
+	if last != "data: [DONE]" {
+		b.Fatalf("stream did not end with [DONE]: %q", last)
+	}
+}
+
+// BenchmarkChat measures one OpenAI-shaped request through the gateway, in
+// process (client, gateway and emulator share the process, so allocs/op
+// count all three). Same-shape (openai) takes the byte path; anthropic is
+// translated both ways through the canonical model.
+func BenchmarkChat(b *testing.B) {
+	e := newBenchEnv(b)
+	for _, model := range []string{"gpt-4o-mini", "claude-sonnet-4-5"} {
+		for _, size := range []int{1 << 10, 50 << 10} {
+			for _, stream := range []bool{false, true} {
+				name := fmt.Sprintf("%s/%dKB/stream=%v", map[string]string{"gpt-4o-mini": "openai", "claude-sonnet-4-5": "anthropic"}[model], size>>10, stream)
+				body := e.body(model, size, stream, 256)
+				b.Run(name, func(b *testing.B) {
+					b.ReportAllocs()
+					b.SetBytes(int64(len(body)))
+					for b.Loop() {
+						e.do(b, body, stream)
+					}
+				})
+			}
+		}
+	}
+}
