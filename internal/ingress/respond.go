@@ -22,7 +22,13 @@ const (
 // setRouteHeaders reports what routing did; sent on every proxied response,
 // errors included, once a target was chosen.
 func setRouteHeaders(h http.Header, x *pipeline.Exchange) {
-	if x == nil || x.Target.Provider == "" {
+	if x == nil {
+		return
+	}
+	for k, v := range x.ResponseHeader {
+		h[k] = v
+	}
+	if x.Target.Provider == "" {
 		return
 	}
 	h.Set(hdrRoutedModel, x.Target.Model)

@@ -83,6 +83,11 @@ type Exchange struct {
 	Attempts int
 	Coerced  []canonical.Coercion
 
+	// ResponseHeader collects headers stages add to the answer (quota state,
+	// warnings, route reasons); ingress writes them on success and on
+	// errors alike, before its own X-Nexus-* headers.
+	ResponseHeader http.Header
+
 	// Usage is what the upstream reported, once known.
 	Usage *canonical.Usage
 
@@ -192,3 +197,11 @@ func (x *Exchange) Request() (*canonical.Request, error) {
 // SetRequest installs an already decoded or rewritten canonical request
 // (stages that modify the request, such as redaction, use it).
 func (x *Exchange) SetRequest(r *canonical.Request) { x.canonical = r }
+
+// SetHeader records a header for the answer.
+func (x *Exchange) SetHeader(k, v string) {
+	if x.ResponseHeader == nil {
+		x.ResponseHeader = make(http.Header, 4)
+	}
+	x.ResponseHeader.Set(k, v)
+}
