@@ -16,13 +16,15 @@ import (
 	"github.com/nexus-gateway/nexus/internal/jsonscan"
 )
 
-var topKeys = []string{"model", "stream", "stream_options", "nexus"}
+var topKeys = []string{"model", "stream", "stream_options", "nexus", "max_tokens", "max_completion_tokens"}
 
 const (
 	fModel = iota
 	fStream
 	fStreamOptions
 	fNexus
+	fMaxTokens
+	fMaxCompletionTokens
 	nFields
 )
 
@@ -82,6 +84,20 @@ func (b *Body) Model() string { return b.model }
 
 // Stream reports whether the body asks for a streamed answer.
 func (b *Body) Stream() bool { return b.stream }
+
+// MaxTokens is the output cap the body asks for (max_completion_tokens, else
+// max_tokens), 0 when absent or not a positive integer. Quota reservations
+// use it without decoding the body.
+func (b *Body) MaxTokens() int {
+	for _, f := range []int{fMaxCompletionTokens, fMaxTokens} {
+		if m := b.fields[f]; m.Found {
+			if n, err := strconv.Atoi(string(jsonscan.Raw(b.Raw, m))); err == nil && n > 0 {
+				return n
+			}
+		}
+	}
+	return 0
+}
 
 // HasNexus reports whether the body carries the gateway-only "nexus" key.
 func (b *Body) HasNexus() bool { return b.fields[fNexus].Found }

@@ -113,3 +113,21 @@ func BenchmarkPeekRewrite1KB(b *testing.B) {
 		buf, _, _ = p.Rewrite(buf[:0], "gpt-4o-mini", Options{ForceUsage: true})
 	}
 }
+
+func TestMaxTokensPrefersCompletionCap(t *testing.T) {
+	for in, want := range map[string]int{
+		`{"max_tokens":100}`:                            100,
+		`{"max_tokens":100,"max_completion_tokens":50}`: 50,
+		`{"max_completion_tokens":0,"max_tokens":7}`:    7,
+		`{"max_tokens":"many"}`:                         0,
+		`{"messages":[{"max_tokens":9}]}`:               0,
+	} {
+		b, err := Peek([]byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := b.MaxTokens(); got != want {
+			t.Errorf("%s: got %d want %d", in, got, want)
+		}
+	}
+}
