@@ -67,7 +67,7 @@ func (e *benchEnv) body(model string, size int, stream bool, chunks int) string 
 }
 
 // do sends one request and drains the answer; for streams it checks the end.
-func (e *benchEnv) do(b *testing.B, body string, stream bool) {
+func (e *benchEnv) do(b testing.TB, body string, stream bool) {
 	req, _ := http.NewRequest("POST", e.gw.URL+"/v1/chat/completions", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+e.key)
 	resp, err := e.client.Do(req)

@@ -104,3 +104,28 @@ func TestCPUClockReadsThisProcess(t *testing.T) {
 		}
 	}
 }
+
+func TestStatBusyTicksCountsOnlyProcessTime(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    int64
+		wantErr bool
+	}{
+		// user nice system idle iowait irq softirq steal guest guest_nice
+		{"typical", "cpu  100 2 30 5000 40 1 6 7 0 0\ncpu0 50 1 15 2500 20 0 3 3 0 0\n", 132, false},
+		{"idle, irq and steal only", "cpu  0 0 0 9999 99 5 6 7 0 0\n", 0, false},
+		{"per-cpu line first", "cpu0 1 2 3 4 5 6 7 8 9 10\n", 0, true},
+		{"short", "cpu  1 2 3\n", 0, true},
+		{"negative", "cpu  1 -2 3 4 5 6 7 8 9 10\n", 0, true},
+		{"garbage", "cpu  1 x 3 4 5 6 7 8 9 10\n", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := statBusyTicks([]byte(tt.in))
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Errorf("statBusyTicks = %d, %v; want %d, err %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}

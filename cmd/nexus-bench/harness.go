@@ -37,6 +37,11 @@ type runResult struct {
 	// loadBefore and loadAfter are /proc/loadavg around the run: figures
 	// from a machine busy with other work read differently.
 	loadBefore, loadAfter string
+	// measured is the wall time of the measurements, ownCPU the CPU the
+	// harness and its servers used in it, and otherCPU what the rest of
+	// the machine used meanwhile (-1 when /proc/stat was unreadable).
+	measured, ownCPU, otherCPU time.Duration
+	cpus                       int
 }
 
 var (
@@ -52,7 +57,7 @@ const upstreamKey = "Bearer sk-bench-upstream"
 // runHarness starts the servers, runs every scenario against every target
 // and stops the servers again.
 func runHarness(ctx context.Context, o *options, stderr io.Writer) (*runResult, error) {
-	res := &runResult{opts: o, started: time.Now(), machine: machineInfo(), goVer: runtime.Version(), loadBefore: loadAvg()}
+	res := &runResult{opts: o, started: time.Now(), machine: machineInfo(), goVer: runtime.Version(), loadBefore: loadAvg(), cpus: runtime.NumCPU()}
 	dir := o.logDir
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "nexus-bench-")
@@ -125,6 +130,16 @@ func runHarness(ctx context.Context, o *options, stderr io.Writer) (*runResult, 
 	client := newClient(o.concurrency)
 	defer client.CloseIdleConnections()
 	clock := newCPUClock()
+	ownCPU := func() time.Duration {
+		total, _ := clock.used(0)
+		for _, p := range procs {
+			d, _ := clock.used(p.pid())
+			total += d
+		}
+		return total
+	}
+	busy0, busyErr := clock.systemBusy()
+	own0, start := ownCPU(), time.Now()
 	// Scenario-major order keeps the targets of one scenario close in time,
 	// so drift on a shared machine hits them alike.
 	for _, b := range o.bodies {
@@ -157,6 +172,11 @@ func runHarness(ctx context.Context, o *options, stderr io.Writer) (*runResult, 
 				res.results = append(res.results, r)
 			}
 		}
+	}
+	busy1, err := clock.systemBusy()
+	res.measured, res.ownCPU, res.otherCPU = time.Since(start), ownCPU()-own0, -1
+	if busyErr == nil && err == nil {
+		res.otherCPU = max(busy1-busy0-res.ownCPU, 0)
 	}
 	res.wall, res.loadAfter = time.Since(res.started), loadAvg()
 	if t := targets[targetNexus]; t != nil {

@@ -25,6 +25,13 @@ func renderReport(r *runResult) string {
 		o.nUnary, o.nStream, o.warmUnary, o.warmStream)
 	fmt.Fprintf(&b, "- concurrency %d: closed loop, %s measured after %s warm-up; streams of %d chunks\n",
 		o.concurrency, o.duration, o.warmup, o.chunks)
+	if r.otherCPU >= 0 && r.measured > 0 {
+		fmt.Fprintf(&b, "- during the %s of measurements the harness and its servers used %s of CPU, other processes %s\n",
+			r.measured.Round(time.Second), r.ownCPU.Round(100*time.Millisecond), r.otherCPU.Round(100*time.Millisecond))
+		if share := r.otherShare(); share > 0.05 {
+			fmt.Fprintf(&b, "- **warning: other processes took %.0f %% of the machine; these figures are disturbed, rerun on a quiet machine**\n", 100*share)
+		}
+	}
 	if r.gatewayLogLines > 0 {
 		fmt.Fprintf(&b, "- gateway logged at info: %d lines written during the run\n", r.gatewayLogLines)
 	}
@@ -68,6 +75,15 @@ func renderReport(r *runResult) string {
 		}
 	}
 	return b.String()
+}
+
+// otherShare is the fraction of the machine's CPU capacity that other
+// processes used during the measurements.
+func (r *runResult) otherShare() float64 {
+	if r.otherCPU <= 0 || r.measured <= 0 || r.cpus <= 0 {
+		return 0
+	}
+	return float64(r.otherCPU) / (float64(r.measured) * float64(r.cpus))
 }
 
 // check is one target the gateway is judged on.

@@ -153,3 +153,25 @@ func TestFmtDurPicksTheUnit(t *testing.T) {
 		t.Errorf("fmtSigned = %q", got)
 	}
 }
+
+func TestReportWarnsWhenOtherWorkSharedTheMachine(t *testing.T) {
+	tests := []struct {
+		name     string
+		other    time.Duration
+		wantWarn bool
+	}{
+		{"quiet", 100 * time.Millisecond, false}, // 1 % of 2 CPUs × 5 s
+		{"busy", 3 * time.Second, true},          // 30 %
+		{"unknown", -1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := benchRun(t)
+			r.measured, r.cpus, r.ownCPU, r.otherCPU = 5*time.Second, 2, 8*time.Second, tt.other
+			out := renderReport(r)
+			if got := strings.Contains(out, "figures are disturbed"); got != tt.wantWarn {
+				t.Errorf("warning present = %v, want %v:\n%s", got, tt.wantWarn, out)
+			}
+		})
+	}
+}

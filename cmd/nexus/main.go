@@ -31,6 +31,8 @@ usage:
   nexus keys list|disable|enable|revoke [ID|NAME] [--config FILE]
   nexus providers set-key NAME [--config FILE]   read a provider key on stdin, store it sealed (needs NEXUS_MASTER_KEY)
   nexus providers list [--config FILE]
+  nexus route explain --model M [--key K] [--ingress openai|anthropic|gemini] [--tag T] [--config FILE]   targets a request would get, and why not the others
+  nexus usage [--by key|model|provider|day] [--since DATE|24h|7d] [--config FILE]
   nexus mock-upstream [--listen HOST:PORT] [--fixtures DIR]
   nexus version
 `
@@ -48,6 +50,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = keys(ctx, args[1:], stdout, getenv)
 	case "providers":
 		err = providers(ctx, args[1:], stdin, stdout, getenv)
+	case "route":
+		err = routeCmd(ctx, args[1:], stdout, getenv)
+	case "usage":
+		err = usageCmd(ctx, args[1:], stdout, getenv)
 	case "mock-upstream":
 		err = mockUpstream(ctx, args[1:], stderr)
 	case "version", "--version", "-v":

@@ -97,9 +97,14 @@ type ToolResult struct {
 // Reasoning is the provider-specific evidence a reasoning part carries.
 type Reasoning struct {
 	Signature string `json:"signature,omitempty"` // Anthropic thinking signature, Gemini thoughtSignature
-	Redacted  bool   `json:"redacted,omitempty"`  // Anthropic redacted_thinking: Data holds the opaque payload
-	Data      string `json:"data,omitempty"`      // redacted/encrypted payload (Anthropic redacted data, OpenAI encrypted_content)
-	Summary   bool   `json:"summary,omitempty"`   // text is a summary (OpenAI Responses reasoning summary)
+	// Provider is the wire family whose model produced Signature / Data
+	// ("anthropic", "gemini"; "" unknown). Only that provider verifies them:
+	// encoders drop another provider's signature instead of replaying it
+	// (ShowSignature / ReadSignature carry it across shapes).
+	Provider string `json:"provider,omitempty"`
+	Redacted bool   `json:"redacted,omitempty"` // Anthropic redacted_thinking: Data holds the opaque payload
+	Data     string `json:"data,omitempty"`     // redacted/encrypted payload (Anthropic redacted data, OpenAI encrypted_content)
+	Summary  bool   `json:"summary,omitempty"`  // text is a summary (OpenAI Responses reasoning summary)
 }
 
 // Message is one turn.

@@ -59,6 +59,16 @@ type Config struct {
 	// the same type only the first gets them, so names stay unique); with a
 	// "models:" key, even an empty one, exactly the listed models are served.
 	Models []Model
+	// Quotas configures per-key and per-label budgets (docs/quotas.md).
+	Quotas Quotas
+	// Audit configures the audit trail writer (docs/audit.md).
+	Audit Audit
+	// Routes are the routing rules, tried in order (docs/routing.md); a
+	// request no rule takes goes to the catalogue entry of its model.
+	Routes []Route
+	Retry  Retry  // default retry policy (a route may override single keys)
+	Health Health // health tracking, circuit breakers, credential benches
+	Auto   Auto   // the smart router behind model "auto"
 	Source string // file path, or SourceDefaults
 
 	src *source // where each field came from, for error lines; nil after Default
@@ -105,19 +115,22 @@ type Timeouts struct {
 
 // Provider is one upstream account.
 type Provider struct {
-	Name       string            // unique, [a-z0-9_-]+
-	Type       string            // a catalog preset type
-	BaseURL    string            // default from the preset; no trailing slash
-	APIKey     string            // secret; empty only for auth style "none", key-optional presets, or Credential "store"
+	Name    string // unique, [a-z0-9_-]+
+	Type    string // a catalog preset type
+	BaseURL string // default from the preset; no trailing slash
+	APIKey  string // secret; empty only for auth style "none", key-optional presets, or Credential "store"
 	// Credential says where the key comes from: "" (api_key in this file)
 	// or "store" (sealed in the database with `nexus providers set-key`,
 	// decrypted at start-up under NEXUS_MASTER_KEY).
 	Credential string
-	APIVersion string            // azure-openai only; default from the preset
-	Headers    map[string]string // extra upstream headers; values are secret
-	Timeouts   Timeouts          // zero fields inherit Config.Timeouts; Drain unused
-	WireFormat string            // from the preset: "openai" | "anthropic" | "gemini"
-	AuthStyle  string            // from the preset: "bearer" | "x-api-key" | …
+	// Credentials are several keys of one provider, each with a selection
+	// weight, used instead of api_key (docs/routing.md).
+	Credentials []Credential
+	APIVersion  string            // azure-openai only; default from the preset
+	Headers     map[string]string // extra upstream headers; values are secret
+	Timeouts    Timeouts          // zero fields inherit Config.Timeouts; Drain unused
+	WireFormat  string            // from the preset: "openai" | "anthropic" | "gemini"
+	AuthStyle   string            // from the preset: "bearer" | "x-api-key" | …
 }
 
 // Model is one model served by the gateway.

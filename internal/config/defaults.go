@@ -41,6 +41,8 @@ func (c *Config) applyDefaults(modelsSet bool) {
 	fill(&c.Timeouts.Idle, DefaultIdleTimeout)
 	fill(&c.Timeouts.Total, DefaultTotalTimeout)
 	fill(&c.Timeouts.Drain, DefaultDrainTimeout)
+	c.Quotas.applyDefaults()
+	c.Audit.applyDefaults(c.Database)
 
 	for i := range c.Providers {
 		p := &c.Providers[i]
@@ -61,11 +63,12 @@ func (c *Config) applyDefaults(modelsSet bool) {
 
 	if !modelsSet {
 		c.Models = c.catalogueModels()
-		return
+	} else {
+		for i := range c.Models {
+			c.completeModel(&c.Models[i])
+		}
 	}
-	for i := range c.Models {
-		c.completeModel(&c.Models[i])
-	}
+	c.applyRoutingDefaults()
 }
 
 // secretFileFor puts the secret beside a sqlite database file

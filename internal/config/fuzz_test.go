@@ -28,6 +28,8 @@ func FuzzParse(f *testing.F) {
 		"log: &l\n  level: *l\n",
 		"---\n---\nlisten: :1\n",
 		" * 00\r\r0000000", // once put a raw CR into an error line
+		"providers:\n  - {name: oa, type: openai, credentials: [{name: a, api_key: k, weight: 2}]}\nmodels: [{name: m, provider: oa}]\nretry: {attempts: 3, on: [429], jitter: 0}\nhealth: {cooldown: 1s}\nauto: {policy: cheapest}\nroutes:\n  - {name: r, match: {models: [m*], tags: [t], ingress: [openai]}, strategy: weighted, targets: [{model: m, weight: 2}, {provider: oa, upstream_model: x, priority: 1}], retry: {attempts: 1}}\n",
+		okProvider + "models: [{name: m, provider: oa}]\nquotas:\n  redis: redis://h:1/0\n  rules:\n    - {name: r, scope: 'label:team', rpm: 1, usd_per_day: 0.5, soft_percent: 80, action: downgrade, downgrade_to: m, allow_unpriced: true, match: {keys: ['*'], labels: {a: b}}}\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -35,6 +35,13 @@ func (p Provider) LogValue() slog.Value {
 		}
 		attrs = append(attrs, slog.Group("headers", hs...))
 	}
+	if len(p.Credentials) > 0 {
+		cs := make([]any, len(p.Credentials))
+		for i, c := range p.Credentials {
+			cs[i] = slog.String(c.Name, "weight "+strconv.Itoa(c.Weight)+", key "+redactIfSet(c.APIKey))
+		}
+		attrs = append(attrs, slog.Group("credentials", cs...))
+	}
 	if p.Timeouts != (Timeouts{}) {
 		attrs = append(attrs, slog.Attr{Key: "timeouts", Value: p.Timeouts.LogValue()})
 	}
@@ -50,24 +57,35 @@ func (p Provider) MarshalJSON() ([]byte, error) {
 	for k := range p.Headers {
 		headers[k] = redacted
 	}
+	type cred struct {
+		Name   string `json:"name"`
+		APIKey string `json:"api_key"`
+		Weight int    `json:"weight"`
+	}
+	var creds []cred
+	for _, c := range p.Credentials {
+		creds = append(creds, cred{c.Name, redactIfSet(c.APIKey), c.Weight})
+	}
 	return json.Marshal(struct {
-		Name       string            `json:"name"`
-		Type       string            `json:"type"`
-		BaseURL    string            `json:"base_url"`
-		APIKey     string            `json:"api_key"`
-		APIVersion string            `json:"api_version,omitempty"`
-		Headers    map[string]string `json:"headers,omitempty"`
-		Timeouts   Timeouts          `json:"timeouts"`
-		WireFormat string            `json:"wire_format"`
-		AuthStyle  string            `json:"auth_style"`
-	}{p.Name, p.Type, redactURL(p.BaseURL), redactIfSet(p.APIKey), p.APIVersion, headers, p.Timeouts, p.WireFormat, p.AuthStyle})
+		Name        string            `json:"name"`
+		Type        string            `json:"type"`
+		BaseURL     string            `json:"base_url"`
+		APIKey      string            `json:"api_key"`
+		Credentials []cred            `json:"credentials,omitempty"`
+		APIVersion  string            `json:"api_version,omitempty"`
+		Headers     map[string]string `json:"headers,omitempty"`
+		Timeouts    Timeouts          `json:"timeouts"`
+		WireFormat  string            `json:"wire_format"`
+		AuthStyle   string            `json:"auth_style"`
+	}{p.Name, p.Type, redactURL(p.BaseURL), redactIfSet(p.APIKey), creds, p.APIVersion, headers, p.Timeouts, p.WireFormat, p.AuthStyle})
 }
 
-// MarshalJSON encodes the configuration with the database password
-// redacted (providers redact themselves).
+// MarshalJSON encodes the configuration with the database and Redis
+// passwords redacted (providers redact themselves).
 func (c Config) MarshalJSON() ([]byte, error) {
 	type plain Config // same fields, without this method
 	c.Database = redactURL(c.Database)
+	c.Quotas.Redis = redactURL(c.Quotas.Redis)
 	return json.Marshal(plain(c))
 }
 
@@ -86,16 +104,16 @@ func (t Timeouts) LogValue() slog.Value {
 // %#v, %s, %q …), so a stray Printf of a Provider, or of a struct holding
 // one, cannot leak its key either.
 func (p Provider) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "{name=%s type=%s base_url=%s api_key=%s headers=%d}",
+	fmt.Fprintf(f, "{name=%s type=%s base_url=%s api_key=%s credentials=%d headers=%d}",
 		strconv.Quote(p.Name), strconv.Quote(p.Type), strconv.Quote(redactURL(p.BaseURL)),
-		redactIfSet(p.APIKey), len(p.Headers))
+		redactIfSet(p.APIKey), len(p.Credentials), len(p.Headers))
 }
 
 // Config's redacting methods (LogValue, Format, MarshalJSON) take a value
 // receiver so they also apply when a Config is logged or printed by value.
 
 // LogValue renders the configuration for slog with every secret redacted:
-// provider keys and header values, and the password of a database URL.
+// provider keys and header values, and the password of a database or Redis URL.
 func (c Config) LogValue() slog.Value {
 	providers := make([]any, len(c.Providers))
 	for i, p := range c.Providers {
@@ -121,6 +139,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Attr{Key: "timeouts", Value: c.Timeouts.LogValue()},
 		slog.Group("providers", providers...),
 		slog.Any("models", models),
+		slog.Attr{Key: "quotas", Value: c.Quotas.LogValue()},
 	)
 }
 

@@ -37,6 +37,17 @@ func (d *decoder) config(c *Config, n ast.Node) (modelsSet bool) {
 				c.Providers = append(c.Providers, d.provider(index(p, i), item))
 			}
 		}},
+		{"quotas", func(p string, v ast.Node) { d.quotas(p, v, &c.Quotas) }},
+		{"audit", func(p string, v ast.Node) { d.audit(p, v, &c.Audit) }},
+		{"routes", func(p string, v ast.Node) {
+			items, _ := d.list(p, v)
+			for i, item := range items {
+				c.Routes = append(c.Routes, d.route(index(p, i), item))
+			}
+		}},
+		{"retry", func(p string, v ast.Node) { d.retry(p, v, &c.Retry) }},
+		{"health", func(p string, v ast.Node) { d.health(p, v, &c.Health) }},
+		{"auto", func(p string, v ast.Node) { d.auto(p, v, &c.Auto) }},
 		{"models", func(p string, v ast.Node) {
 			modelsSet = true
 			items, _ := d.list(p, v)
@@ -71,6 +82,12 @@ func (d *decoder) provider(path string, n ast.Node) Provider {
 		{"base_url", func(f string, v ast.Node) { p.BaseURL = d.str(f, v) }},
 		{"api_key", func(f string, v ast.Node) { p.APIKey = d.str(f, v) }},
 		{"credential", func(f string, v ast.Node) { p.Credential = d.str(f, v) }},
+		{"credentials", func(f string, v ast.Node) {
+			items, _ := d.list(f, v)
+			for i, item := range items {
+				p.Credentials = append(p.Credentials, d.credential(index(f, i), item))
+			}
+		}},
 		{"api_version", func(f string, v ast.Node) { p.APIVersion = d.str(f, v) }},
 		{"headers", func(f string, v ast.Node) { p.Headers = d.strMap(f, v) }},
 		{"timeouts", func(f string, v ast.Node) { d.timeouts(f, v, &p.Timeouts, false) }},

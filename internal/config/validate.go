@@ -57,6 +57,8 @@ func (c *Config) validate(e *errs) {
 		c.checkProvider(e, index("providers", i), p, names)
 	}
 	c.checkModels(e)
+	c.checkQuotas(e)
+	c.checkRouting(e)
 }
 
 func validPort(s string) bool {
@@ -124,6 +126,12 @@ func (c *Config) checkProvider(e *errs, path string, p Provider, names map[strin
 
 	keyPath := path + ".api_key"
 	switch {
+	case len(p.Credentials) > 0 && p.APIKey != "":
+		e.add(keyPath, "set either api_key or credentials, not both")
+	case len(p.Credentials) > 0 && p.Credential != "":
+		e.add(path+".credential", "credential: store holds one key; with several keys use credentials only")
+	case len(p.Credentials) > 0:
+		checkCredentials(e, path+".credentials", p.Credentials)
 	case p.Credential != "" && p.Credential != "store":
 		e.add(path+".credential", "%s: want \"store\" (or leave it out to use api_key)", quoteShort(p.Credential))
 	case p.Credential == "store" && p.APIKey != "":
@@ -265,6 +273,9 @@ func (c *Config) checkModels(e *errs) {
 	}
 	for i, m := range c.Models {
 		path := index("models", i)
+		if m.Name == "auto" {
+			e.add(path+".name", `"auto" is reserved for the smart router (see auto: in docs/routing.md)`)
+		}
 		claim(path+".name", m.Name)
 		for j, a := range m.Aliases {
 			claim(index(path+".aliases", j), a)

@@ -16,7 +16,7 @@ import (
 	"github.com/nexus-gateway/nexus/internal/jsonscan"
 )
 
-var topKeys = []string{"model", "stream", "stream_options", "nexus", "max_tokens", "max_completion_tokens"}
+var topKeys = []string{"model", "stream", "stream_options", "nexus", "max_tokens", "max_completion_tokens", "temperature", "top_p"}
 
 const (
 	fModel = iota
@@ -25,6 +25,8 @@ const (
 	fNexus
 	fMaxTokens
 	fMaxCompletionTokens
+	fTemperature
+	fTopP
 	nFields
 )
 
@@ -115,23 +117,59 @@ type Options struct {
 	// ForceUsage adds stream_options.include_usage=true to a streamed request
 	// that did not say (OpenAI family, SPEC §5.4); an explicit false stays.
 	ForceUsage bool
+	// ReasoningModel applies the OpenAI reasoning-model quirk (SPEC §5.6,
+	// gpt-5* and o1–o9*): max_tokens is renamed max_completion_tokens (or
+	// dropped when both are present) and temperature and top_p are removed.
+	ReasoningModel bool
+	// Coerced, when set, receives one entry per quirk applied, for
+	// X-Nexus-Coerced.
+	Coerced *[]canonical.Coercion
 }
 
 // Rewrite appends to dst the body with the model replaced by model, the
-// "nexus" key removed and, when asked, streamed usage switched on. It reports
-// whether usage was forced (the client did not ask for it).
+// "nexus" key removed and, when asked, streamed usage switched on and the
+// reasoning-model quirk applied. It reports whether usage was forced (the
+// client did not ask for it).
 func (b *Body) Rewrite(dst []byte, model string, opt Options) (out []byte, forcedUsage bool, err error) {
-	var edits [3]edit
+	var edits [6]edit
 	n := 0
 	if m := b.fields[fModel]; m.Found {
 		edits[n] = edit{m.ValStart, m.ValEnd, strconv.AppendQuote(nil, model)}
 		n++
 	}
-	if m := b.fields[fNexus]; m.Found {
-		s, e := jsonscan.RemovalSpan(b.Raw, m)
-		edits[n] = edit{s, e, nil}
-		n++
+	var drop [4]int // fields removed, in any order
+	nd := 0
+	if b.fields[fNexus].Found {
+		drop[nd] = fNexus
+		nd++
 	}
+	if opt.ReasoningModel {
+		coerce := func(field, to string) {
+			if opt.Coerced != nil {
+				*opt.Coerced = append(*opt.Coerced, canonical.Coercion{Field: field, To: to})
+			}
+		}
+		if m := b.fields[fMaxTokens]; m.Found {
+			if b.fields[fMaxCompletionTokens].Found {
+				drop[nd] = fMaxTokens // the newer name wins, as in the canonical decoder
+				nd++
+				coerce("max_tokens", "removed")
+			} else {
+				// Rename the key only: the value and the commas stay put.
+				edits[n] = edit{m.KeyStart, m.ValStart, []byte(`"max_completion_tokens":`)}
+				n++
+				coerce("max_tokens", "max_completion_tokens")
+			}
+		}
+		for _, f := range [...]int{fTemperature, fTopP} {
+			if b.fields[f].Found {
+				drop[nd] = f
+				nd++
+				coerce(topKeys[f], "removed")
+			}
+		}
+	}
+	n += b.removals(drop[:nd], edits[n:])
 	if opt.ForceUsage && b.stream {
 		e, forced, err := b.usageEdit()
 		if err != nil {
@@ -184,6 +222,51 @@ func (b *Body) usageEdit() (edit, bool, error) {
 		text = `"include_usage":true`
 	}
 	return edit{at, at, []byte(text)}, true, nil
+}
+
+// removals writes the edits that delete the given members and leave valid
+// JSON, returning how many it wrote (at most len(fields)). Adjacent removed
+// members form one run, cut as a whole: from the comma before the run, or,
+// for a run that opens the object, through the comma after it. Cutting
+// members one by one would remove a shared comma twice.
+func (b *Body) removals(fields []int, out []edit) int {
+	if len(fields) == 0 {
+		return 0
+	}
+	var buf [4]jsonscan.Member
+	ms := buf[:0]
+	for _, f := range fields {
+		ms = append(ms, b.fields[f])
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].KeyStart < ms[j].KeyStart })
+	n := 0
+	for i := 0; i < len(ms); {
+		j := i
+		for j+1 < len(ms) && ms[j+1].PrevComma >= 0 && nextByte(b.Raw, ms[j].ValEnd) == ms[j+1].PrevComma {
+			j++
+		}
+		first, last := ms[i], ms[j]
+		if first.PrevComma >= 0 {
+			out[n] = edit{first.PrevComma, last.ValEnd, nil}
+		} else {
+			end := last.ValEnd
+			if k := nextByte(b.Raw, end); k < len(b.Raw) && b.Raw[k] == ',' {
+				end = k + 1
+			}
+			out[n] = edit{first.KeyStart, end, nil}
+		}
+		n++
+		i = j + 1
+	}
+	return n
+}
+
+// nextByte is the index of the first non-space byte at or after i.
+func nextByte(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 func isEmptyObject(b []byte) bool {

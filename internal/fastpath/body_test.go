@@ -79,10 +79,12 @@ func TestPeekErrors(t *testing.T) {
 }
 
 func FuzzPeekRewrite(f *testing.F) {
-	for _, s := range []string{`{"model":"m","stream":true}`, `{"nexus":1,"model":"m"}`, `{"stream":true,"stream_options":{}}`, `{}`} {
-		f.Add([]byte(s))
+	for _, s := range []string{`{"model":"m","stream":true}`, `{"nexus":1,"model":"m"}`, `{"stream":true,"stream_options":{}}`, `{}`,
+		`{"temperature":1 , "top_p":2,"nexus":{},"max_tokens":3}`, `{"max_tokens":1,"max_completion_tokens":2,"top_p":0}`} {
+		f.Add([]byte(s), false)
+		f.Add([]byte(s), true)
 	}
-	f.Fuzz(func(t *testing.T, in []byte) {
+	f.Fuzz(func(t *testing.T, in []byte, reasoning bool) {
 		b, err := Peek(in)
 		if err != nil {
 			if _, ok := err.(*canonical.Error); !ok {
@@ -90,7 +92,7 @@ func FuzzPeekRewrite(f *testing.F) {
 			}
 			return
 		}
-		out, _, err := b.Rewrite(nil, "x", Options{ForceUsage: true})
+		out, _, err := b.Rewrite(nil, "x", Options{ForceUsage: true, ReasoningModel: reasoning})
 		if err != nil {
 			return
 		}
@@ -129,5 +131,66 @@ func TestMaxTokensPrefersCompletionCap(t *testing.T) {
 		if got := b.MaxTokens(); got != want {
 			t.Errorf("%s: got %d want %d", in, got, want)
 		}
+	}
+}
+
+// TestRewriteReasoningModel covers the OpenAI reasoning-model quirk on the
+// byte path: max_tokens renamed, temperature and top_p removed wherever they
+// sit (first, last, adjacent to each other or to "nexus"), always leaving
+// valid JSON and reporting each change.
+func TestRewriteReasoningModel(t *testing.T) {
+	cases := []struct {
+		name    string
+		in      string
+		want    map[string]any
+		coerced []canonical.Coercion
+	}{
+		{"rename and drop in the middle", `{"model":"m","max_tokens":50,"temperature":0.2,"top_p":0.9,"messages":[]}`,
+			map[string]any{"model": "o3", "max_completion_tokens": 50.0, "messages": []any{}},
+			[]canonical.Coercion{{Field: "max_tokens", To: "max_completion_tokens"}, {Field: "temperature", To: "removed"}, {Field: "top_p", To: "removed"}}},
+		{"removed run opens the object", `{"temperature":1, "top_p":1 ,"model":"m"}`,
+			map[string]any{"model": "o3"}, []canonical.Coercion{{Field: "temperature", To: "removed"}, {Field: "top_p", To: "removed"}}},
+		{"removed run closes the object", `{"model":"m","top_p":1,"nexus":{},"temperature":0}`,
+			map[string]any{"model": "o3"}, []canonical.Coercion{{Field: "temperature", To: "removed"}, {Field: "top_p", To: "removed"}}},
+		{"separated removals", `{"top_p":1,"model":"m","temperature":0,"stream":false}`,
+			map[string]any{"model": "o3", "stream": false}, []canonical.Coercion{{Field: "temperature", To: "removed"}, {Field: "top_p", To: "removed"}}},
+		{"both token caps: the newer wins", `{"max_completion_tokens":9,"model":"m","max_tokens":5}`,
+			map[string]any{"model": "o3", "max_completion_tokens": 9.0}, []canonical.Coercion{{Field: "max_tokens", To: "removed"}}},
+		{"only the members that exist", `{"model":"m"}`, map[string]any{"model": "o3"}, nil},
+		{"everything but the model", `{"nexus":1,"temperature":1,"model":"m","top_p":1}`, map[string]any{"model": "o3"},
+			[]canonical.Coercion{{Field: "temperature", To: "removed"}, {Field: "top_p", To: "removed"}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b, err := Peek([]byte(c.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var coerced []canonical.Coercion
+			out, _, err := b.Rewrite(nil, "o3", Options{ReasoningModel: true, Coerced: &coerced})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got map[string]any
+			if err := json.Unmarshal(out, &got); err != nil {
+				t.Fatalf("invalid JSON %s: %v", out, err)
+			}
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("got %s, want %v", out, c.want)
+			}
+			if !reflect.DeepEqual(coerced, c.coerced) {
+				t.Errorf("coerced %v, want %v", coerced, c.coerced)
+			}
+		})
+	}
+}
+
+// Without the quirk the same members pass untouched.
+func TestRewriteKeepsSamplingForOtherModels(t *testing.T) {
+	in := `{"temperature":1,"model":"m","top_p":1,"max_tokens":3}`
+	b, _ := Peek([]byte(in))
+	out, _, _ := b.Rewrite(nil, "m", Options{})
+	if string(out) != in {
+		t.Fatalf("got %s", out)
 	}
 }

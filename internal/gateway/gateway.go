@@ -8,23 +8,24 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
+	"github.com/nexus-gateway/nexus/internal/audit"
 	"github.com/nexus-gateway/nexus/internal/auth"
+	"github.com/nexus-gateway/nexus/internal/catalogapi"
 	"github.com/nexus-gateway/nexus/internal/config"
+	"github.com/nexus-gateway/nexus/internal/estimate"
 	"github.com/nexus-gateway/nexus/internal/ingress"
 	"github.com/nexus-gateway/nexus/internal/pipeline"
-	"github.com/nexus-gateway/nexus/internal/provider"
-	"github.com/nexus-gateway/nexus/internal/provider/anthropic"
-	"github.com/nexus-gateway/nexus/internal/provider/gemini"
-	"github.com/nexus-gateway/nexus/internal/provider/openai"
+	"github.com/nexus-gateway/nexus/internal/quota"
 	"github.com/nexus-gateway/nexus/internal/ratelimit"
 	"github.com/nexus-gateway/nexus/internal/route"
 	"github.com/nexus-gateway/nexus/internal/store"
+	"github.com/nexus-gateway/nexus/internal/usage"
 	"github.com/nexus-gateway/nexus/internal/vkey"
 )
 
@@ -34,6 +35,9 @@ type Options struct {
 	Logger *slog.Logger        // nil: discard
 	Getenv func(string) string // nil: no environment
 	Now    func() time.Time    // nil: time.Now
+	// Rand feeds weighted choices (routes, credentials) and backoff jitter:
+	// uniform in [0,1), safe for concurrent use. nil: math/rand/v2.
+	Rand func() float64
 	// Store, when set, is used instead of opening Config.Database (tests).
 	Store *store.DB
 }
@@ -45,7 +49,11 @@ type Gateway struct {
 	Router  *route.Router
 	// DatabaseDSN is the store the gateway uses (for tools that open it too).
 	DatabaseDSN string
-	ownsDB      bool
+	// Audit is the asynchronous audit-trail writer; Quota the quota stage
+	// (nil when no quota rule is configured).
+	Audit  *audit.Writer
+	Quota  *quota.Stage
+	ownsDB bool
 }
 
 // New builds the gateway.
@@ -83,12 +91,7 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 		g.Close()
 		return nil, err
 	}
-	adapters, err := buildAdapters(cfg, stored, o.Now)
-	if err != nil {
-		g.Close()
-		return nil, err
-	}
-	g.Router, err = route.New(routeModels(cfg), adapters)
+	g.Router, err = newRouter(cfg, upstreamAdapters(cfg, o.Now), stored, o.Now, o.Rand)
 	if err != nil {
 		g.Close()
 		return nil, err
@@ -97,29 +100,77 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 	if !ok {
 		inFlight = -1
 	}
+	prices, err := costTable(cfg)
+	if err != nil {
+		g.Close()
+		return nil, err
+	}
+	var stages []pipeline.Stage
+	if len(cfg.Quotas.Rules) > 0 {
+		if g.Quota, err = quota.New(cfg.Quotas, prices, o.Logger, o.Now); err != nil {
+			g.Close()
+			return nil, fmt.Errorf("quotas: %w", err)
+		}
+		stages = append(stages, g.Quota)
+	}
+	g.Audit, err = audit.NewWriter(g.Store, audit.Options{QueueSize: cfg.Audit.QueueSize, SpoolDir: cfg.Audit.SpoolDir,
+		CaptureBodies: cfg.Audit.CaptureBodies, MaxBodyBytes: int(cfg.Audit.MaxBodyBytes), Logger: o.Logger, Now: o.Now})
+	if err != nil {
+		g.Close()
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	keys := auth.New(g.Store, hasher, o.Now)
+	limiter := ratelimit.New(o.Now)
+	models := servedModels{cfg: cfg, router: g.Router, prices: prices}
+	catalogue, err := catalogapi.New(catalogapi.Config{Models: models, Auth: keys, Limiter: limiter, Now: o.Now,
+		Allowed: func(k *pipeline.Key, e catalogapi.Entry) bool { return models.allowedFor(k, e.ID) }})
+	if err != nil {
+		g.Close()
+		return nil, err
+	}
+	extra := map[string]http.Handler{
+		"GET /healthz":          http.HandlerFunc(healthz),
+		"GET /readyz":           g.readyz(),
+		catalogapi.ListPath:     catalogue,
+		catalogapi.DetailPrefix: catalogue,
+		"/v1/estimate": &estimate.Handler{Models: models, Auth: keys, Limiter: limiter, Now: o.Now,
+			Allowed: func(k *pipeline.Key, m estimate.Model) bool { return models.allowedFor(k, m.Code) }},
+	}
+	for p, h := range usage.New(usage.Options{Auth: keys, Store: g.Store, Limiter: limiter, Now: o.Now, Logger: o.Logger}).Routes() {
+		extra[p] = h
+	}
 	srv := ingress.New(ingress.Config{
-		Auth:         auth.New(g.Store, hasher, o.Now),
-		Limiter:      ratelimit.New(o.Now),
-		Handler:      pipeline.Chain(g.Router),
+		Auth:         keys,
+		Limiter:      limiter,
+		Handler:      pipeline.Chain(g.Router, stages...),
 		Logger:       o.Logger,
 		Now:          o.Now,
 		MaxBodyBytes: cfg.Limits.MaxBodyBytes,
 		MaxInFlight:  inFlight,
-		Extra: map[string]http.Handler{
-			"GET /healthz": http.HandlerFunc(healthz),
-			"GET /readyz":  g.readyz(),
-		},
+		Extra:        extra,
+		Observer:     &accountant{prices: prices, audit: g.Audit, log: o.Logger},
 	})
 	g.Handler = srv
 	return g, nil
 }
 
-// Close releases the store when the gateway opened it.
+// Close drains the audit trail (after the HTTP server stopped, every record
+// of a finished request reaches the store or the spool), stops the quota
+// stage, and releases the store when the gateway opened it.
 func (g *Gateway) Close() error {
-	if g.ownsDB && g.Store != nil {
-		return g.Store.Close()
+	var errs []error
+	if g.Audit != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		errs = append(errs, g.Audit.Close(ctx))
+		cancel()
 	}
-	return nil
+	if g.Quota != nil {
+		errs = append(errs, g.Quota.Close())
+	}
+	if g.ownsDB && g.Store != nil {
+		errs = append(errs, g.Store.Close())
+	}
+	return errors.Join(errs...)
 }
 
 func healthz(w http.ResponseWriter, _ *http.Request) {
@@ -144,50 +195,4 @@ func (g *Gateway) readyz() http.Handler {
 		w.WriteHeader(status)
 		_, _ = w.Write(out)
 	})
-}
-
-func buildAdapters(cfg *config.Config, stored map[string]string, now func() time.Time) (map[string]route.Adapter, error) {
-	out := make(map[string]route.Adapter, len(cfg.Providers))
-	for _, p := range cfg.Providers {
-		t := cfg.ProviderTimeouts(p)
-		ep := &provider.Endpoint{
-			Name:       p.Name,
-			Type:       p.Type,
-			Wire:       pipeline.Shape(p.WireFormat),
-			BaseURL:    strings.TrimRight(p.BaseURL, "/"),
-			APIKey:     provider.Secret(p.APIKey),
-			APIVersion: p.APIVersion,
-			AuthStyle:  p.AuthStyle,
-			Headers:    p.Headers,
-			Timeouts:   provider.Timeouts{Connect: t.Connect, FirstByte: t.FirstByte, Idle: t.Idle, Total: t.Total},
-		}
-		if k, ok := stored[p.Name]; ok {
-			ep.APIKey = provider.Secret(k)
-		}
-		switch ep.Wire {
-		case pipeline.ShapeOpenAI:
-			out[p.Name] = openai.New(ep, openai.Options{Now: now})
-		case pipeline.ShapeAnthropic:
-			out[p.Name] = anthropic.New(ep, anthropic.Options{Now: now})
-		case pipeline.ShapeGemini:
-			out[p.Name] = gemini.New(ep, gemini.Options{Now: now})
-		default:
-			return nil, fmt.Errorf("provider %s: no adapter for the %q wire", p.Name, p.WireFormat)
-		}
-	}
-	return out, nil
-}
-
-func routeModels(cfg *config.Config) []route.Model {
-	wire := map[string]config.Provider{}
-	for _, p := range cfg.Providers {
-		wire[p.Name] = p
-	}
-	out := make([]route.Model, 0, len(cfg.Models))
-	for _, m := range cfg.Models {
-		p := wire[m.Provider]
-		out = append(out, route.Model{Name: m.Name, Aliases: m.Aliases, Provider: m.Provider, ProviderType: p.Type,
-			Wire: pipeline.Shape(p.WireFormat), UpstreamModel: m.UpstreamModel, Type: m.Type})
-	}
-	return out
 }

@@ -33,6 +33,9 @@ func (s *Server) endpoint(rt route) http.Handler {
 			ce = err.Error
 		}
 		s.logLine(r, id, x, status, ce, start)
+		if s.cfg.Observer != nil {
+			s.cfg.Observer.Finished(x, status, ce, s.cfg.Now())
+		}
 	})
 }
 

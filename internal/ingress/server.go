@@ -42,6 +42,16 @@ type Config struct {
 	MaxInFlight int
 	// Extra registers additional handlers on the mux (health, models, …).
 	Extra map[string]http.Handler
+	// Observer, when set, is told about every finished data-plane request
+	// (accounting and the audit trail hang off it). It runs after the last
+	// byte was written and must not block.
+	Observer Observer
+}
+
+// Observer sees each request once it is over: status is what the caller was
+// told (or, mid-stream, the real outcome), e the error if any.
+type Observer interface {
+	Finished(x *pipeline.Exchange, status int, e *canonical.Error, end time.Time)
 }
 
 // Server serves the data plane.

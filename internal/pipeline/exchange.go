@@ -82,6 +82,10 @@ type Exchange struct {
 	Target   Target
 	Attempts int
 	Coerced  []canonical.Coercion
+	// RouteReason says why the smart router ("auto") chose Target's model;
+	// "" otherwise. Routing also puts it in ResponseHeader as
+	// X-Nexus-Route-Reason.
+	RouteReason string
 
 	// ResponseHeader collects headers stages add to the answer (quota state,
 	// warnings, route reasons); ingress writes them on success and on

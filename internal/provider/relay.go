@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -35,6 +36,7 @@ type Relay struct {
 	now  func() time.Time
 	done bool
 	fail error
+	tail []byte // a frame the tap asked for at EOF, sent after the last upstream frame
 }
 
 // NewRelay wraps an upstream SSE body. The idle watchdog starts now.
@@ -45,6 +47,11 @@ func NewRelay(ep *Endpoint, call *Call, body io.ReadCloser, tap Tap, x *pipeline
 
 // Next returns the next frame's raw bytes.
 func (r *Relay) Next(ctx context.Context) (pipeline.Frame, error) {
+	if r.tail != nil {
+		tail := r.tail
+		r.tail = nil
+		return pipeline.Frame{Raw: tail}, nil
+	}
 	if r.done {
 		return pipeline.Frame{}, io.EOF
 	}
@@ -55,11 +62,24 @@ func (r *Relay) Next(ctx context.Context) (pipeline.Frame, error) {
 	switch {
 	case err == nil:
 	case errors.Is(err, io.EOF) || errors.Is(err, sse.ErrTruncated):
-		// A final frame without its blank line still counts if it was the
-		// terminal one; trailing bytes are completed so the grammar holds.
-		if len(ev.Data) > 0 && r.tap.Observe(ev) {
-			r.finish()
-			return pipeline.Frame{Raw: append(ev.Raw, '\n', '\n'), Data: ev.Data}, nil
+		// A final frame without its blank line still counts: it is the
+		// terminal one, or one the answer is complete with (a Gemini stream
+		// whose only frame is a blocked prompt ends with a single CRLF, and
+		// Gemini's mid-stream error is a bare JSON object with no data field).
+		// Trailing bytes are completed so the grammar holds.
+		if len(ev.Data) > 0 || len(bytes.TrimSpace(ev.Raw)) > 0 {
+			last := pipeline.Frame{Raw: Scrub(completeFrame(ev.Raw), r.ep.APIKey), Data: ev.Data, Name: ev.Name}
+			if r.tap.Observe(ev) {
+				r.finish()
+				return last, nil
+			}
+			if tail, ok := r.tap.AtEOF(); ok {
+				r.finish()
+				r.tail = tail // sent by the next call, before io.EOF
+				return last, nil
+			}
+			r.fail = StreamCut(r.ep.Name, err)
+			return pipeline.Frame{}, r.fail
 		}
 		if tail, ok := r.tap.AtEOF(); ok {
 			r.finish()
@@ -82,6 +102,19 @@ func (r *Relay) Next(ctx context.Context) (pipeline.Frame, error) {
 	return pipeline.Frame{Raw: Scrub(ev.Raw, r.ep.APIKey), Data: ev.Data, Name: ev.Name}, nil
 }
 
+// completeFrame ends a frame cut before its blank line with the line
+// ending it already uses, so no stray line follows it: strict SSE readers
+// (the genai SDK splits on the first "\n\n" or "\r\n\r\n") reject one.
+func completeFrame(raw []byte) []byte {
+	switch {
+	case len(raw) >= 2 && raw[len(raw)-2] == '\r' && raw[len(raw)-1] == '\n':
+		return append(raw, '\r', '\n')
+	case len(raw) >= 1 && raw[len(raw)-1] == '\n':
+		return append(raw, '\n')
+	}
+	return append(raw, '\n', '\n')
+}
+
 func (r *Relay) finish() {
 	r.done = true
 	r.x.UpstreamTotal = r.now().Sub(r.x.UpstreamStart)
@@ -102,6 +135,12 @@ func (r *Relay) Close() error {
 type StreamDecoder interface {
 	Decode(eventName string, data []byte, out []canonical.Event) ([]canonical.Event, error)
 	Close(out []canonical.Event) ([]canonical.Event, error)
+}
+
+// StrayDecoder is implemented by decoders whose wire can put meaning in a
+// frame without a data field (Gemini's bare JSON error object mid-stream).
+type StrayDecoder interface {
+	DecodeStray(raw []byte, out []canonical.Event) ([]canonical.Event, error)
 }
 
 // Translator is a pull stream that decodes upstream frames into canonical
@@ -142,6 +181,8 @@ func (t *Translator) Next(ctx context.Context) (pipeline.Frame, error) {
 		var derr error
 		if len(ev.Data) > 0 {
 			t.buf, derr = t.dec.Decode(ev.Name, ev.Data, t.buf)
+		} else if sd, ok := t.dec.(StrayDecoder); ok && len(ev.Raw) > 0 {
+			t.buf, derr = sd.DecodeStray(ev.Raw, t.buf)
 		}
 		switch {
 		case derr != nil:

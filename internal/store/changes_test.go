@@ -7,13 +7,18 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/nexus-gateway/nexus/internal/store/storetest"
 )
 
 // Two handles on one file stand in for the `nexus keys` CLI process and the
 // gateway process.
 func TestChangeVersionSeenAcrossHandles(t *testing.T) {
+	eachSharedBackend(t, testChangeVersionSeenAcrossHandles)
+}
+
+func testChangeVersionSeenAcrossHandles(t *testing.T, dsn string) {
 	ctx := context.Background()
-	dsn := fileDSN(t)
 	gateway := openAt(t, dsn)
 	cli := openAt(t, dsn)
 
@@ -74,13 +79,17 @@ func TestChangeVersionIgnoresCredentialWrites(t *testing.T) {
 // second handle; run under -race.
 func TestConcurrentLookupsDuringWrites(t *testing.T) {
 	ctx := context.Background()
-	for _, backend := range []string{"file", "memory"} {
+	for _, backend := range []string{"file", "memory", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
 			var gateway, cli *DB
-			if backend == "file" {
+			switch backend {
+			case "file":
 				dsn := fileDSN(t)
 				gateway, cli = openAt(t, dsn), openAt(t, dsn)
-			} else {
+			case "postgres":
+				dsn := storetest.PostgresDSN(t)
+				gateway, cli = openAt(t, dsn), openAt(t, dsn)
+			default:
 				gateway = openAt(t, "sqlite://:memory:")
 				cli = gateway
 			}

@@ -13,12 +13,12 @@ import (
 )
 
 // dialect holds everything that differs between SQL engines, so the queries
-// in this package are written once. Only SQLite exists today; PostgreSQL
-// (pgx) is expected to add a second value of this struct, a migrations
-// directory and nothing else.
+// in this package are written once: SQLite (sqliteDialect) and PostgreSQL
+// (postgresDialect), each with its own migrations directory.
 type dialect struct {
 	name string
-	// driver is the database/sql driver name.
+	// driver is the database/sql driver name; empty for PostgreSQL, which
+	// is opened from a parsed pgx config with pgx's stdlib adapter.
 	driver string
 	// migrations is the directory of numbered .sql files for this engine.
 	migrations string
@@ -26,8 +26,19 @@ type dialect struct {
 	placeholder func(n int) string
 	// timeValue turns a time into the value bound for a timestamp column.
 	timeValue func(time.Time) any
+	// timestampType is the column type of timestamps outside migrations
+	// (schema_migrations is created before any migration runs).
+	timestampType string
+	// migrateLock, when set, runs first in the migration transaction so
+	// that processes migrating one database at once take turns. SQLite needs
+	// none: BEGIN IMMEDIATE already holds the write lock.
+	migrateLock string
 	// isUniqueViolation reports a UNIQUE / PRIMARY KEY constraint failure.
 	isUniqueViolation func(error) bool
+	// isDataError reports an error caused by the values of a row (bad
+	// text, out of range, constraint) rather than by the database being
+	// unavailable: retrying the same row cannot succeed.
+	isDataError func(error) bool
 }
 
 // timeLayout is fixed-width (always 6 fractional digits, always "Z") so that
@@ -45,11 +56,12 @@ func normTime(t time.Time) time.Time { return t.UTC().Truncate(timePrecision) }
 // variable so no package-level state exists that a caller could mutate.
 func sqliteDialect() *dialect {
 	return &dialect{
-		name:        "sqlite",
-		driver:      "sqlite",
-		migrations:  "migrations/sqlite",
-		placeholder: func(int) string { return "?" },
-		timeValue:   func(t time.Time) any { return normTime(t).Format(timeLayout) },
+		name:          "sqlite",
+		driver:        "sqlite",
+		migrations:    "migrations/sqlite",
+		placeholder:   func(int) string { return "?" },
+		timeValue:     func(t time.Time) any { return normTime(t).Format(timeLayout) },
+		timestampType: "TEXT",
 		isUniqueViolation: func(err error) bool {
 			var se *sqlite.Error
 			if !errors.As(err, &se) {
@@ -61,6 +73,34 @@ func sqliteDialect() *dialect {
 			}
 			return false
 		},
+		isDataError: func(err error) bool {
+			var se *sqlite.Error
+			if !errors.As(err, &se) {
+				return false
+			}
+			// Primary result codes: the extended codes keep them in the low byte.
+			switch se.Code() & 0xff {
+			case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH, sqlite3.SQLITE_RANGE:
+				return true
+			}
+			return false
+		},
+	}
+}
+
+// postgresDialect: numbered $n placeholders, native TIMESTAMPTZ (bound as
+// time.Time, microsecond precision like timeLayout), and a transaction-level
+// advisory lock around migrations.
+func postgresDialect() *dialect {
+	return &dialect{
+		name:              "postgres",
+		migrations:        "migrations/postgres",
+		placeholder:       func(n int) string { return "$" + strconv.Itoa(n) },
+		timeValue:         func(t time.Time) any { return normTime(t) },
+		timestampType:     "TIMESTAMPTZ",
+		migrateLock:       "SELECT pg_advisory_xact_lock(7274352436540741958)", // arbitrary constant: "nexus" migrations
+		isUniqueViolation: pgUniqueViolation,
+		isDataError:       pgDataError,
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nexus-gateway/nexus/internal/store/storetest"
 )
 
 // testClock is a settable clock, safe for concurrent use.
@@ -45,21 +47,43 @@ func fileDSN(t testing.TB) string {
 	return "sqlite://" + filepath.Join(t.TempDir(), "nexus.db")
 }
 
-// eachBackend runs fn against a fresh on-disk database and a fresh
-// in-memory one: the two differ in pooling (many connections vs one).
+// eachBackend runs fn against a fresh on-disk SQLite database, a fresh
+// in-memory one (the two differ in pooling: many connections vs one), and
+// a fresh PostgreSQL schema when NEXUS_TEST_POSTGRES names a server.
 func eachBackend(t *testing.T, fn func(t *testing.T, db *DB, clock *testClock)) {
 	t.Helper()
-	for _, name := range []string{"file", "memory"} {
+	for _, name := range []string{"file", "memory", "postgres"} {
 		t.Run(name, func(t *testing.T) {
 			clock := newTestClock()
-			dsn := "sqlite://:memory:"
-			if name == "file" {
+			var dsn string
+			switch name {
+			case "file":
 				dsn = fileDSN(t)
+			case "memory":
+				dsn = "sqlite://:memory:"
+			default:
+				dsn = storetest.PostgresDSN(t)
 			}
 			fn(t, openAt(t, dsn, WithClock(clock.Now)), clock)
 		})
 	}
 }
+
+// eachSharedBackend runs fn with the DSN of a fresh database that several
+// handles can open at once (standing in for several processes): an SQLite
+// file, and a PostgreSQL schema when a server is configured.
+func eachSharedBackend(t *testing.T, fn func(t *testing.T, dsn string)) {
+	t.Helper()
+	for _, b := range []struct {
+		name string
+		dsn  func(testing.TB) string
+	}{{"file", fileDSN}, {"postgres", storetest.PostgresDSN}} {
+		t.Run(b.name, func(t *testing.T) { fn(t, b.dsn(t)) })
+	}
+}
+
+// isPostgres reports the engine behind a handle.
+func isPostgres(db *DB) bool { return db.dialect.name == "postgres" }
 
 // sampleKey returns a valid key whose hash and prefix derive from n, so
 // distinct n never collide.

@@ -363,12 +363,23 @@ func TestExpiryStoredInUTC(t *testing.T) {
 			t.Fatal("timestamps not UTC")
 		}
 
-		var raw string
-		if err := db.sql.QueryRowContext(ctx, "SELECT expires_at FROM virtual_keys WHERE id = ?", k.ID).Scan(&raw); err != nil {
+		// What the column holds: fixed-width UTC text on SQLite (so text
+		// order is time order), a TIMESTAMPTZ instant on PostgreSQL.
+		var raw any
+		if err := db.sql.QueryRowContext(ctx, db.dialect.bind("SELECT expires_at FROM virtual_keys WHERE id = ?"), k.ID).Scan(&raw); err != nil {
 			t.Fatal(err)
 		}
-		if raw != "2026-06-30T14:59:59.987654Z" {
-			t.Fatalf("stored expiry %q, want UTC text", raw)
+		switch v := raw.(type) {
+		case string:
+			if v != "2026-06-30T14:59:59.987654Z" {
+				t.Fatalf("stored expiry %q, want UTC text", v)
+			}
+		case time.Time:
+			if !isPostgres(db) || !v.Equal(want) {
+				t.Fatalf("stored expiry %v (%s), want the instant %v", v, db.dialect.name, want)
+			}
+		default:
+			t.Fatalf("stored expiry is a %T", raw)
 		}
 
 		n, err := db.KeyByHash(ctx, noExpiry.Hash)

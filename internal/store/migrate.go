@@ -52,9 +52,12 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 // It runs as one transaction. Under SQLite's BEGIN IMMEDIATE that
 // transaction holds the write lock from its first statement, so when the CLI
 // and the gateway open a fresh file at the same moment one migrates and the
-// other waits (busy_timeout), then finds nothing left to do. Versions in the
-// table that this binary does not know (a newer binary migrated) are left
-// alone so an older process can keep running during a rolling upgrade.
+// other waits (busy_timeout), then finds nothing left to do. PostgreSQL gets
+// the same effect from a transaction-scoped advisory lock taken first (and
+// its DDL is transactional, so a failed migration leaves nothing behind).
+// Versions in the table that this binary does not know (a newer binary
+// migrated) are left alone so an older process can keep running during a
+// rolling upgrade.
 func (db *DB) migrate(ctx context.Context) error {
 	fsys, err := db.dialect.migrationFS(migrationFiles)
 	if err != nil {
@@ -65,6 +68,11 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if db.dialect.migrateLock != "" {
+			if _, err := tx.ExecContext(ctx, db.dialect.migrateLock); err != nil {
+				return fmt.Errorf("store: lock for migration: %w", err)
+			}
+		}
 		if _, err := tx.ExecContext(ctx, db.q.createMigrations); err != nil {
 			return fmt.Errorf("store: create schema_migrations: %w", err)
 		}

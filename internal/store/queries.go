@@ -18,17 +18,30 @@ type queries struct {
 
 	putCredential string
 	credential    string
+
+	insertAuditFull string // auditChunk rows; shorter batches render their own
+	auditByID       string
+	usageSummary    string
+	usageDaily      string
+	usageBy         map[string]string // by dimension
 }
 
 const keyColumns = `id, name, hash, hash_version, prefix, enabled, status, expires_at,
 	allowed_models, rpm, labels, created_at, updated_at`
 
 func buildQueries(d *dialect) queries {
+	summary, daily, by := usageQueries(d)
 	return queries{
+		insertAuditFull: auditInsert(d, auditChunk),
+		auditByID:       d.bind(`SELECT ` + auditColumns + ` FROM audit_records WHERE id = ?`),
+		usageSummary:    summary,
+		usageDaily:      daily,
+		usageBy:         by,
+
 		createMigrations: `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version    INTEGER NOT NULL PRIMARY KEY,
 			name       TEXT    NOT NULL,
-			applied_at TEXT    NOT NULL)`,
+			applied_at ` + d.timestampType + ` NOT NULL)`,
 		appliedMigrations: `SELECT version FROM schema_migrations`,
 		recordMigration:   d.bind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
 

@@ -1,10 +1,12 @@
 // Package store persists the gateway's entities: virtual keys, sealed
-// provider credentials, and the change counter that lets a running gateway
-// notice edits made by another process (the `nexus keys` CLI).
+// provider credentials, the change counter that lets a running gateway
+// notice edits made by another process (the `nexus keys` CLI), and the
+// per-request audit trail with the usage queries built on it.
 //
-// SQLite (modernc.org/sqlite, no cgo) is the default engine. Everything
-// engine-specific lives in dialect.go and migrations/<engine>/ so PostgreSQL
-// can be added without touching the queries.
+// SQLite (modernc.org/sqlite, no cgo) is the default engine; PostgreSQL
+// (pgx) is chosen by a postgres:// DSN. Everything engine-specific lives in
+// dialect.go, pgdriver.go and migrations/<engine>/, so the queries are
+// written once.
 package store
 
 import (
@@ -18,6 +20,9 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 //go:embed migrations
@@ -63,7 +68,10 @@ func WithRandom(r io.Reader) Option { return func(db *DB) { db.rand = r } }
 // Open connects to dsn and brings the schema up to date.
 //
 // Accepted forms: "sqlite://./nexus.db" (relative path), "sqlite:///abs/path.db"
-// (absolute), "sqlite://:memory:" (private in-memory database, gone on Close).
+// (absolute), "sqlite://:memory:" (private in-memory database, gone on Close),
+// and "postgres://user:pass@host:5432/db?sslmode=…" (or postgresql://; every
+// libpq-style parameter pgx understands, and unknown parameters such as
+// search_path become session settings).
 // Every SQLite connection gets WAL journaling, busy_timeout 5000 ms,
 // foreign_keys on, and BEGIN IMMEDIATE transactions: a transaction that reads
 // then writes holds the write lock from the start, so two processes never
@@ -73,18 +81,35 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	sqldb, err := sql.Open(d.driver, driverDSN)
-	if err != nil {
+	var sqldb *sql.DB
+	if d.name == "postgres" {
+		cfg, err := pgx.ParseConfig(driverDSN)
+		if err != nil {
+			// pgconn's parse errors redact the password.
+			return nil, fmt.Errorf("store: postgres DSN: %w", err)
+		}
+		sqldb = stdlib.OpenDB(*cfg)
+	} else if sqldb, err = sql.Open(d.driver, driverDSN); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", d.name, err)
 	}
-	if memory {
+	switch {
+	case d.name == "postgres":
+		// Every request authenticates through the pool and audit batches
+		// share it; a few connections per core, recycled now and then so a
+		// failover of the server is picked up.
+		n := max(8, 2*runtime.GOMAXPROCS(0))
+		sqldb.SetMaxOpenConns(n)
+		sqldb.SetMaxIdleConns(n)
+		sqldb.SetConnMaxIdleTime(5 * time.Minute)
+		sqldb.SetConnMaxLifetime(time.Hour)
+	case memory:
 		// Each SQLite connection to ":memory:" is its own empty database, so
 		// the pool must hold exactly one connection and never recycle it.
 		sqldb.SetMaxOpenConns(1)
 		sqldb.SetMaxIdleConns(1)
 		sqldb.SetConnMaxLifetime(0)
 		sqldb.SetConnMaxIdleTime(0)
-	} else {
+	default:
 		// WAL readers run in parallel; keep as many idle connections as may
 		// be open so a burst does not pay connection setup (pragmas) again.
 		n := max(4, runtime.GOMAXPROCS(0))
@@ -126,14 +151,14 @@ func (db *DB) init(ctx context.Context) error {
 func parseDSN(dsn string) (d *dialect, driverDSN string, memory bool, err error) {
 	scheme, rest, ok := strings.Cut(dsn, "://")
 	if !ok {
-		return nil, "", false, fmt.Errorf("store: DSN %q has no scheme (want sqlite://...)", dsn)
+		return nil, "", false, errors.New("store: DSN has no scheme (want sqlite://PATH or postgres://…)")
 	}
 	switch scheme {
 	case "sqlite":
 	case "postgres", "postgresql":
-		return nil, "", false, errors.New("store: PostgreSQL is not supported yet")
+		return postgresDialect(), dsn, false, nil
 	default:
-		return nil, "", false, fmt.Errorf("store: unsupported DSN scheme %q", scheme)
+		return nil, "", false, fmt.Errorf("store: unsupported DSN scheme %q (want sqlite or postgres)", scheme)
 	}
 	if rest == "" {
 		return nil, "", false, errors.New("store: sqlite DSN has no path")

@@ -2,6 +2,7 @@ package anthropic
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/nexus-gateway/nexus/internal/canonical"
@@ -118,5 +119,21 @@ func TestStreamAllocationsDoNotGrowWithLength(t *testing.T) {
 	}
 	if enc > 0.01 {
 		t.Errorf("encoder allocates %.2f per chunk, want 0", enc)
+	}
+}
+
+// BenchmarkEncodeRequest50KB encodes a request whose user message is 50 KB
+// of text: with DecodeRequest of the ingress shape, the translated path's
+// dominant cost for large prompts.
+func BenchmarkEncodeRequest50KB(b *testing.B) {
+	mt := 256
+	req := &canonical.Request{MaxTokens: &mt, System: []canonical.Part{{Type: canonical.PartText, Text: "be brief"}},
+		Messages: []canonical.Message{{Role: canonical.RoleUser, Parts: []canonical.Part{{Type: canonical.PartText,
+			Text: strings.Repeat("lorem ipsum \"dolor\" sit amet ", 50<<10/32)}}}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := EncodeRequest(req, "claude-sonnet-4-5"); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

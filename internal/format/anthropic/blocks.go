@@ -79,10 +79,13 @@ func blockToPart(b *wireBlock, path string) (canonical.Part, error) {
 		p.ToolCall = &canonical.ToolCall{ID: b.ID, Name: b.Name, Arguments: args}
 	case "thinking":
 		p.Type, p.Text = canonical.PartReasoning, b.Thinking
-		p.Reasoning = &canonical.Reasoning{Signature: b.Signature}
+		// A signature another provider issued comes back tagged (see
+		// canonical.ShowSignature); an untagged one is Anthropic's.
+		prov, sig := canonical.ReadSignature(provider, b.Signature)
+		p.Reasoning = &canonical.Reasoning{Signature: sig, Provider: prov}
 	case "redacted_thinking":
 		p.Type = canonical.PartReasoning
-		p.Reasoning = &canonical.Reasoning{Redacted: true, Data: b.Data}
+		p.Reasoning = &canonical.Reasoning{Redacted: true, Data: b.Data, Provider: provider}
 	case "tool_result":
 		content, err := toolResultContent(b.Content, path+".content")
 		if err != nil {
@@ -266,6 +269,10 @@ func mediaToSource(p *canonical.Part, path string) (*outSource, error) {
 			mime = dm
 		}
 		data = dd
+	}
+	if len(data) == 0 && m.FileID != "" {
+		// An OpenAI file id means nothing to Anthropic's Files API.
+		return nil, unsupported(path+".file_id", "a file id from another provider's file store cannot be resolved by Anthropic")
 	}
 	if len(data) == 0 {
 		return nil, invalidf(path, "%s has neither data nor URL", path)

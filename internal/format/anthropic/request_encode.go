@@ -103,6 +103,12 @@ func (e *encoder) coerce(field, to string) {
 // It refuses (400 nexus_field_unsupported) what Anthropic cannot honour and
 // reports every rewrite or dropped hint as a Coercion (see doc.go).
 func EncodeRequest(req *canonical.Request, upstreamModel string) ([]byte, []canonical.Coercion, error) {
+	return AppendRequest(nil, req, upstreamModel)
+}
+
+// AppendRequest is EncodeRequest writing into dst, so an adapter can encode
+// straight into the pooled buffer it sends from.
+func AppendRequest(dst []byte, req *canonical.Request, upstreamModel string) ([]byte, []canonical.Coercion, error) {
 	if req == nil {
 		return nil, nil, invalidf("", "empty request")
 	}
@@ -132,6 +138,23 @@ func EncodeRequest(req *canonical.Request, upstreamModel string) ([]byte, []cano
 	if req.ReasoningEffort != "" {
 		e.coerce("reasoning_effort", "removed")
 	}
+	// Anthropic has no sampling penalties; like seed and top_k elsewhere
+	// they only nudge sampling, so they are dropped as hints.
+	if req.FrequencyPenalty != nil {
+		e.coerce("frequency_penalty", "removed")
+	}
+	if req.PresencePenalty != nil {
+		e.coerce("presence_penalty", "removed")
+	}
+	// Other providers' parameters (OpenAI logprobs, Gemini safetySettings,
+	// …): hints are dropped and reported, the rest refused.
+	coerced, param, why := req.Ext.Foreign(provider)
+	if param != "" {
+		return nil, nil, unsupported(param, why)
+	}
+	for _, c := range coerced {
+		e.coerce(c.Field, c.To)
+	}
 	e.encodeUser(req, &out)
 
 	ext := req.Ext[provider]
@@ -155,7 +178,7 @@ func EncodeRequest(req *canonical.Request, upstreamModel string) ([]byte, []cano
 	if err := applyExt(ext, &out); err != nil {
 		return nil, nil, err
 	}
-	body, err := marshalNoEscape(&out)
+	body, err := marshalRequest(dst, &out)
 	if err != nil {
 		return nil, nil, fmt.Errorf("anthropic: marshal request: %w", err)
 	}

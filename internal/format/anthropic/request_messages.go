@@ -218,15 +218,18 @@ func (e *encoder) encodeToolResult(p *canonical.Part, path string, cc *wireCache
 }
 
 // encodeReasoning replays thinking. Anthropic verifies signatures, so only
-// signed thinking and redacted thinking go back; unsigned reasoning text
-// (another provider's reasoning_content) cannot be replayed and is dropped
-// with a coercion — it is history, not an instruction.
+// its own signed thinking and redacted thinking go back; unsigned reasoning
+// text (another provider's reasoning_content) and thinking signed by another
+// provider (Gemini history) cannot be replayed and are dropped with a
+// coercion — they are history, not an instruction.
 func (e *encoder) encodeReasoning(p *canonical.Part, role canonical.Role, path string) (outBlock, bool, error) {
 	if role != canonical.RoleAssistant {
 		return outBlock{}, false, invalidf(path, "%s: reasoning belongs in assistant turns", path)
 	}
 	r := p.Reasoning
 	switch {
+	case !r.ReplayableBy(provider):
+		// signed by another provider: dropped below
 	case r != nil && r.Redacted && r.Data != "":
 		return outBlock{Type: "redacted_thinking", Data: r.Data}, true, nil
 	case r != nil && r.Signature != "" && !r.Summary:

@@ -167,7 +167,7 @@ func responseBlock(p *canonical.Part, index int) (outBlock, bool, error) {
 		}
 		sig := ""
 		if r != nil {
-			sig = r.Signature
+			sig = canonical.ShowSignature(provider, r.Provider, r.Signature)
 		}
 		return outBlock{Type: "thinking", Thinking: strp(p.Text), Signature: strp(sig)}, true, nil
 	case canonical.PartToolCall:

@@ -190,9 +190,9 @@ func (d *StreamDecoder) blockStart(out []canonical.Event) ([]canonical.Event, er
 	case "text":
 		part = &canonical.Part{Type: canonical.PartText}
 	case "thinking":
-		part = &canonical.Part{Type: canonical.PartReasoning, Reasoning: &canonical.Reasoning{}}
+		part = &canonical.Part{Type: canonical.PartReasoning, Reasoning: &canonical.Reasoning{Provider: provider}}
 	case "redacted_thinking":
-		part = &canonical.Part{Type: canonical.PartReasoning, Reasoning: &canonical.Reasoning{Redacted: true, Data: cb.Data}}
+		part = &canonical.Part{Type: canonical.PartReasoning, Reasoning: &canonical.Reasoning{Redacted: true, Data: cb.Data, Provider: provider}}
 	case "tool_use":
 		part = &canonical.Part{Type: canonical.PartToolCall, ToolCall: &canonical.ToolCall{ID: cb.ID, Name: cb.Name}}
 		d.sawToolCall = true

@@ -43,6 +43,10 @@ type encBlock struct {
 	dropped bool // a part Anthropic streams cannot show (images)
 	sealed  bool // redacted thinking: its content came whole in the start frame
 	open    bool
+	// issuer is who signed a thinking block ("" unknown); a signature from
+	// another provider is shown tagged (canonical.ShowSignature), once.
+	issuer   string
+	sigShown bool
 }
 
 // StreamEncoder writes canonical events in the Anthropic Messages grammar
@@ -204,6 +208,9 @@ func (e *StreamEncoder) blockStart(ev canonical.Event, w EventWriter) error {
 			buf = append(buf, '}')
 		} else {
 			buf = append(buf, `{"type":"thinking","thinking":"","signature":""}`...)
+			if r := p.Reasoning; r != nil {
+				b.issuer = r.Provider
+			}
 		}
 	case canonical.PartToolCall:
 		var id, name string
@@ -254,7 +261,11 @@ func (e *StreamEncoder) delta(ev canonical.Event, w EventWriter) error {
 		if err := e.writeDelta(b.wire, "thinking_delta", "thinking", ev.Delta, w); err != nil {
 			return err
 		}
-		return e.writeDelta(b.wire, "signature_delta", "signature", ev.Signature, w)
+		sig := ev.Signature
+		if sig != "" && !b.sigShown {
+			sig, b.sigShown = canonical.ShowSignature(provider, b.issuer, sig), true
+		}
+		return e.writeDelta(b.wire, "signature_delta", "signature", sig, w)
 	}
 	return e.writeDelta(b.wire, "text_delta", "text", ev.Delta, w)
 }

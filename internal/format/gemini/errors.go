@@ -165,7 +165,10 @@ func StatusName(status int) string {
 		return "INTERNAL"
 	case 501:
 		return "UNIMPLEMENTED"
-	case 503:
+	case 503, 529:
+		// 529 is Anthropic's "overloaded"; Google reports its own overload
+		// as 503 UNAVAILABLE ("The model is overloaded"), which is what a
+		// Gemini client retries on.
 		return "UNAVAILABLE"
 	}
 	return "UNKNOWN"

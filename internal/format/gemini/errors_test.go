@@ -123,7 +123,7 @@ func TestEncodeErrorEnvelope(t *testing.T) {
 func TestStatusName(t *testing.T) {
 	want := map[int]string{400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
 		409: "ALREADY_EXISTS", 413: "INVALID_ARGUMENT", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 501: "UNIMPLEMENTED",
-		503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED", 408: "DEADLINE_EXCEEDED", 502: "UNKNOWN", 418: "UNKNOWN"}
+		503: "UNAVAILABLE", 529: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED", 408: "DEADLINE_EXCEEDED", 502: "UNKNOWN", 418: "UNKNOWN"}
 	for status, name := range want {
 		if got := StatusName(status); got != name {
 			t.Errorf("StatusName(%d) = %s, want %s", status, got, name)

@@ -240,7 +240,10 @@ func contentPart(at string, p *part) (canonical.Part, bool, error) {
 	case p.Thought:
 		cp := canonical.Part{Type: canonical.PartReasoning, Text: p.Text}
 		if p.ThoughtSignature != "" {
-			cp.Reasoning = &canonical.Reasoning{Signature: p.ThoughtSignature}
+			// Another provider's signature comes back tagged (see
+			// canonical.ShowSignature); an untagged one is Gemini's.
+			prov, sig := canonical.ReadSignature(provider, p.ThoughtSignature)
+			cp.Reasoning = &canonical.Reasoning{Signature: sig, Provider: prov}
 		}
 		return cp, true, nil
 	case p.Text != "" || p.ThoughtSignature != "":

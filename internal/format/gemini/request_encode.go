@@ -150,6 +150,15 @@ func (e *requestEncoder) encode() (*outRequest, error) {
 			return nil, invalid("nexus.ext.gemini.cached_content", "nexus.ext.gemini.cached_content must be a string")
 		}
 	}
+	// Other providers' parameters (OpenAI logprobs, Anthropic server
+	// tools, …): hints are dropped and reported, the rest refused.
+	coerced, param, why := req.Ext.Foreign(provider)
+	if param != "" {
+		return nil, unsupported(param, why)
+	}
+	for _, c := range coerced {
+		e.coerce(c.Field, c.To)
+	}
 	if req.User != "" {
 		e.coerce("user", "removed")
 	}
@@ -280,8 +289,17 @@ func (e *requestEncoder) parts(i int, m canonical.Message) ([]outPart, bool, err
 			}
 			op := textPart(p.Text)
 			op.Thought = true
-			if r != nil {
+			switch {
+			case r == nil:
+			case r.ReplayableBy(provider):
 				op.ThoughtSignature = r.Signature
+			default:
+				// Another provider's signature (Anthropic thinking) fails
+				// Gemini's validation; the thought text is still history.
+				e.coerce("reasoning_signature", "removed")
+				if p.Text == "" {
+					continue
+				}
 			}
 			parts = append(parts, op)
 		case canonical.PartToolCall:

@@ -237,8 +237,8 @@ func responsePart(p *canonical.Part) (outPart, bool, error) {
 		}
 		op := textPart(p.Text)
 		op.Thought = true
-		if p.Reasoning != nil {
-			op.ThoughtSignature = p.Reasoning.Signature
+		if r := p.Reasoning; r != nil {
+			op.ThoughtSignature = canonical.ShowSignature(provider, r.Provider, r.Signature)
 		}
 		return op, true, nil
 	case canonical.PartToolCall:

@@ -122,6 +122,27 @@ func (d *StreamDecoder) Decode(eventName string, data []byte, out []canonical.Ev
 	return out, nil
 }
 
+// DecodeStray handles bytes of a frame that carries no data field. Gemini
+// reports an error that happens mid-stream as a bare JSON object after the
+// last data frame (recorded in shared/fixtures/errors/
+// gemini-stream-error-mid-stream; the genai SDK reads it the same way): an
+// {"error":…} object there is the stream's terminal EventError. Anything
+// else (comments, keep-alives) yields nothing.
+func (d *StreamDecoder) DecodeStray(raw []byte, out []canonical.Event) ([]canonical.Event, error) {
+	raw = bytes.TrimSpace(raw)
+	if d.done || len(raw) == 0 || raw[0] != '{' {
+		return out, nil
+	}
+	var probe struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(raw, &probe) != nil || isNull(probe.Error) {
+		return out, nil
+	}
+	d.done = true
+	return append(out, canonical.Event{Type: canonical.EventError, Err: DecodeError(0, raw)}), nil
+}
+
 // read decodes one frame. The first frame is read whole (its ids start the
 // stream); later ones into d.body, whose slices are reused after zeroing,
 // since encoding/json decodes into existing elements without clearing the
@@ -189,7 +210,11 @@ func (d *StreamDecoder) ensureOpen(kind canonical.PartType, out []canonical.Even
 	out = d.closeOpen(out)
 	d.open, d.openKind = d.next, kind
 	d.next++
-	return append(out, canonical.Event{Type: canonical.EventBlockStart, Index: d.open, Block: &canonical.Part{Type: kind}})
+	block := &canonical.Part{Type: kind}
+	if kind == canonical.PartReasoning {
+		block.Reasoning = &canonical.Reasoning{Provider: provider} // signatures in this block are Gemini's
+	}
+	return append(out, canonical.Event{Type: canonical.EventBlockStart, Index: d.open, Block: block})
 }
 
 func (d *StreamDecoder) closeOpen(out []canonical.Event) []canonical.Event {

@@ -60,6 +60,10 @@ type encBlock struct {
 	name   string
 	sig    string
 	args   []byte
+	// issuer signed a reasoning block ("" unknown); another provider's
+	// signature is shown tagged (canonical.ShowSignature), once.
+	issuer   string
+	sigShown bool
 }
 
 // NewStreamEncoder returns an encoder for one response stream.
@@ -106,6 +110,9 @@ func (e *StreamEncoder) Encode(ev canonical.Event, w EventWriter) error {
 				b.args = append(b.args, p.ToolCall.Arguments...) // normally empty; kept if a decoder sent some
 			}
 			b.skip = p.Type == canonical.PartReasoning && p.Reasoning != nil && p.Reasoning.Redacted
+			if p.Type == canonical.PartReasoning && p.Reasoning != nil {
+				b.issuer = p.Reasoning.Provider
+			}
 		}
 	case canonical.EventDelta:
 		return e.delta(ev, w)
@@ -169,9 +176,12 @@ func (e *StreamEncoder) delta(ev canonical.Event, w EventWriter) error {
 	if b.kind == canonical.PartReasoning {
 		e.buf = append(e.buf, `,"thought":true`...)
 	}
-	if ev.Signature != "" {
+	if sig := ev.Signature; sig != "" {
+		if b.kind == canonical.PartReasoning && !b.sigShown {
+			sig, b.sigShown = canonical.ShowSignature(provider, b.issuer, sig), true
+		}
 		e.buf = append(e.buf, `,"thoughtSignature":`...)
-		e.buf = appendString(e.buf, ev.Signature)
+		e.buf = appendString(e.buf, sig)
 	}
 	e.buf = append(e.buf, '}')
 	e.endFrame("")

@@ -2,6 +2,7 @@ package openai
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/nexus-gateway/nexus/internal/canonical"
@@ -124,5 +125,23 @@ func TestStreamAllocationsDoNotGrowWithLength(t *testing.T) {
 	}
 	if s, l := perChunk(encode); s != 0 || l != 0 {
 		t.Errorf("encode allocations per event: %.2f / %.2f, want 0", s, l)
+	}
+}
+
+// BenchmarkDecodeRequest50KB decodes a request whose user message is 50 KB
+// of text: the translated path's dominant cost for large prompts.
+func BenchmarkDecodeRequest50KB(b *testing.B) {
+	body := []byte(`{"model":"m","max_tokens":256,"messages":[{"role":"system","content":"be brief"},{"role":"user","content":"` +
+		strings.Repeat("lorem ipsum \\\"dolor\\\" sit amet ", 50<<10/32) + `"}]}`)
+	for _, fast := range []bool{true, false} {
+		b.Run(map[bool]string{true: "fast", false: "encoding_json"}[fast], func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if _, err := decodeRequest(body, fast); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

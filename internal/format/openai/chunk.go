@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -165,34 +166,30 @@ func (c *deltaContent) UnmarshalJSON(b []byte) error {
 }
 
 // unquote decodes a JSON string literal with one allocation (the result).
-// Invalid UTF-8 becomes U+FFFD, as with encoding/json.
+// Invalid UTF-8 becomes U+FFFD per byte, exactly as with encoding/json.
 func unquote(b []byte) (string, bool) {
 	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
 		return "", false
 	}
 	in := b[1 : len(b)-1]
-	esc := false
-	for _, c := range in {
-		if c == '\\' {
-			esc = true
-			break
-		}
-	}
-	if !esc {
+	j := bytes.IndexByte(in, '\\')
+	if j < 0 {
 		if utf8.Valid(in) {
 			return string(in), true
 		}
-		return strings.ToValidUTF8(string(in), "\uFFFD"), true
+		return validUTF8(string(in)), true
 	}
 	var sb strings.Builder
 	sb.Grow(len(in))
-	for i := 0; i < len(in); i++ {
-		c := in[i]
-		if c != '\\' {
-			sb.WriteByte(c)
-			continue
+	for i := 0; ; {
+		// Copy the run up to the next backslash in one go: prompts are long
+		// and mostly plain text.
+		if j < 0 {
+			sb.Write(in[i:])
+			break
 		}
-		i++
+		sb.Write(in[i : i+j])
+		i += j + 1
 		if i >= len(in) {
 			return "", false
 		}
@@ -231,12 +228,10 @@ func unquote(b []byte) (string, bool) {
 		default:
 			return "", false
 		}
+		i++ // past the escape's last byte
+		j = bytes.IndexByte(in[i:], '\\')
 	}
-	s := sb.String()
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	return s, true
+	return validUTF8(sb.String()), true
 }
 
 // hexRune reads four hex digits; n is 4, or 0 when they are not there.

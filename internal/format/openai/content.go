@@ -31,13 +31,16 @@ func rawKind(raw json.RawMessage) byte {
 
 // decodeContent appends the parts of a message content: absent, null, a
 // string, or an array of typed parts. Empty strings add nothing.
-func decodeContent(raw json.RawMessage, path string, parts []canonical.Part) ([]canonical.Part, error) {
+func decodeContent(raw []byte, path string, parts []canonical.Part) ([]canonical.Part, error) {
 	switch rawKind(raw) {
 	case 0, 'n':
 		return parts, nil
 	case '"':
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		// raw was validated with the whole body: unquote it directly rather
+		// than run encoding/json's validate-then-decode over it again (large
+		// prompts make this the translated path's main cost).
+		s, ok := unquote(raw)
+		if !ok {
 			return nil, invalidParam(path, "%s must be a string or an array of content parts", path)
 		}
 		if s != "" {

@@ -331,6 +331,9 @@ func projectEvents(evs []canonical.Event) streamProj {
 				canonical.FinishStop: "stop", canonical.FinishLength: "length", canonical.FinishToolCalls: "tool_calls",
 				canonical.FinishContentFilter: "content_filter", canonical.FinishRefusal: "content_filter",
 			}[ev.Finish]
+			if ev.Finish == canonical.FinishRefusal && p.Refusal != "" {
+				p.Finish = "stop" // OpenAI ends a shown refusal with stop
+			}
 			if p.Finish == "stop" && len(order) > 0 {
 				p.Finish = "tool_calls"
 			}

@@ -14,10 +14,17 @@ import (
 // model cannot carry (n>1, legacy functions, non-function tools) yield a
 // *canonical.Error with status 400 naming the JSON path. Unknown top-level
 // members are ignored.
-func DecodeRequest(body []byte) (*canonical.Request, error) {
+func DecodeRequest(body []byte) (*canonical.Request, error) { return decodeRequest(body, true) }
+
+// decodeRequest is DecodeRequest with the messages fast path optional, so
+// tests can hold the two decodings against each other.
+func decodeRequest(body []byte, fast bool) (*canonical.Request, error) {
 	var w wireRequest
-	if err := json.Unmarshal(body, &w); err != nil {
-		return nil, jsonBodyError(body, err)
+	if !fast || !decodeWire(body, &w) {
+		w = wireRequest{}
+		if err := json.Unmarshal(body, &w); err != nil {
+			return nil, jsonBodyError(body, err)
+		}
 	}
 	if rawKind(body) != '{' {
 		return nil, invalidParam("", "request body must be a JSON object")

@@ -53,6 +53,15 @@ func EncodeRequest(req *canonical.Request, upstreamModel string) ([]byte, []cano
 	if req.TopK != nil {
 		enc.coerce("top_k", "removed")
 	}
+	// Other providers' parameters (Anthropic server tools, Gemini
+	// safetySettings, …): hints are dropped and reported, the rest refused.
+	coerced, param, why := req.Ext.Foreign(providerKey)
+	if param != "" {
+		return nil, nil, unsupported(param, why)
+	}
+	for _, c := range coerced {
+		enc.coerce(c.Field, c.To)
+	}
 	var err error
 	if out.Messages, err = enc.messages(req); err != nil {
 		return nil, nil, err

@@ -58,8 +58,13 @@ func DecodeResponse(body []byte) (*canonical.Response, error) {
 	if failed {
 		return nil, badUpstream("upstream generation failed (finish_reason " + ch.FinishReason + ")")
 	}
-	if reason == canonical.FinishStop && hasToolCall(resp.Content) {
+	switch {
+	case reason == canonical.FinishStop && hasToolCall(resp.Content):
 		reason = canonical.FinishToolCalls
+	case reason == canonical.FinishStop && hasPart(resp.Content, canonical.PartRefusal):
+		// OpenAI ends a refusal with "stop"; canonically the model refused,
+		// which other shapes must show (Anthropic stop_reason refusal).
+		reason = canonical.FinishRefusal
 	}
 	resp.FinishReason = reason
 	if w.Usage != nil {
@@ -84,9 +89,11 @@ func pickChoice(cs []wireChoice) *wireChoice {
 	return nil
 }
 
-func hasToolCall(parts []canonical.Part) bool {
+func hasToolCall(parts []canonical.Part) bool { return hasPart(parts, canonical.PartToolCall) }
+
+func hasPart(parts []canonical.Part, t canonical.PartType) bool {
 	for _, p := range parts {
-		if p.Type == canonical.PartToolCall {
+		if p.Type == t {
 			return true
 		}
 	}
@@ -170,7 +177,7 @@ func EncodeResponse(resp *canonical.Response) ([]byte, error) {
 	msg.ReasoningContent = reasoning.String()
 	out := outResponse{
 		ID: resp.ID, Object: "chat.completion", Created: resp.Created, Model: resp.Model,
-		Choices:           []outChoice{{Message: msg, FinishReason: finishToWire(resp.FinishReason, msg.ToolCalls != nil)}},
+		Choices:           []outChoice{{Message: msg, FinishReason: finishToWire(resp.FinishReason, msg.ToolCalls != nil, hasRefusal)}},
 		ServiceTier:       extString(resp.Ext, "service_tier"),
 		SystemFingerprint: extString(resp.Ext, "system_fingerprint"),
 	}

@@ -61,9 +61,14 @@ func TestEncodeResponse(t *testing.T) {
 		resp canonical.Response
 		want string
 	}{
-		{"refusal shows content_filter", canonical.Response{ID: "r", Model: "m", Created: 3, FinishReason: canonical.FinishRefusal,
+		// A refusal whose text is in the refusal field ends as "stop", as
+		// OpenAI reports one; without text (Anthropic's stop_reason refusal)
+		// content_filter is the only OpenAI word for withheld output.
+		{"refusal with text finishes as stop", canonical.Response{ID: "r", Model: "m", Created: 3, FinishReason: canonical.FinishRefusal,
 			Content: []canonical.Part{{Type: canonical.PartRefusal, Text: "no"}}},
-			`{"id":"r","object":"chat.completion","created":3,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":null,"refusal":"no"},"logprobs":null,"finish_reason":"content_filter"}]}`},
+			`{"id":"r","object":"chat.completion","created":3,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":null,"refusal":"no"},"logprobs":null,"finish_reason":"stop"}]}`},
+		{"refusal without text shows content_filter", canonical.Response{ID: "r", Model: "m", Created: 3, FinishReason: canonical.FinishRefusal},
+			`{"id":"r","object":"chat.completion","created":3,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":null,"refusal":null},"logprobs":null,"finish_reason":"content_filter"}]}`},
 		{"tool call with stop finishes as tool_calls; empty args become {}", canonical.Response{ID: "r", Model: "m", FinishReason: canonical.FinishStop,
 			Content: []canonical.Part{{Type: canonical.PartText, Text: "a<b"}, {Type: canonical.PartToolCall, ToolCall: &canonical.ToolCall{ID: "c", Name: "f"}}},
 			Usage:   &canonical.Usage{InputTokens: 3, OutputTokens: 2}},

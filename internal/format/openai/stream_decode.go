@@ -46,6 +46,7 @@ type StreamDecoder struct {
 	curTool   *toolState
 	tools     []*toolState
 	called    bool // a tool call block was opened
+	refused   bool // a refusal block was opened
 }
 
 // NewStreamDecoder returns a decoder for one stream.
@@ -160,6 +161,7 @@ func (d *StreamDecoder) text(kind canonical.PartType, s string, out []canonical.
 	if d.open < 0 || d.openKind != kind {
 		out = d.closeOpen(out)
 		out = d.openBlock(kind, nil, out)
+		d.refused = d.refused || kind == canonical.PartRefusal
 	}
 	return append(out, canonical.Event{Type: canonical.EventDelta, Index: d.open, Delta: s})
 }
@@ -286,8 +288,11 @@ func (d *StreamDecoder) onFinish(reason string, out []canonical.Event) []canonic
 		d.done = true
 		return append(out, canonical.Event{Type: canonical.EventError, Err: badUpstream("upstream generation failed (finish_reason " + reason + ")")})
 	}
-	if r == canonical.FinishStop && d.called {
+	switch {
+	case r == canonical.FinishStop && d.called:
 		r = canonical.FinishToolCalls
+	case r == canonical.FinishStop && d.refused:
+		r = canonical.FinishRefusal // as DecodeResponse: the model refused
 	}
 	d.finished, d.finish = true, r
 	return out

@@ -46,6 +46,7 @@ type StreamEncoder struct {
 	usage    canonical.Usage
 	hasUsage bool
 	called   bool
+	refused  bool // refusal text was written
 	started  bool
 	finished bool
 	ended    bool
@@ -188,6 +189,7 @@ func (e *StreamEncoder) delta(ev canonical.Event, w EventWriter) error {
 	case canonical.PartReasoning:
 		field = `{"index":0,"delta":{"reasoning_content":`
 	case canonical.PartRefusal:
+		e.refused = true
 		field = `{"index":0,"delta":{"refusal":`
 	case canonical.PartToolCall:
 		b.argsSent = true
@@ -222,7 +224,7 @@ func (e *StreamEncoder) finish(r canonical.FinishReason, w EventWriter) error {
 	e.finished = true
 	buf := append(e.buf[:0], e.head...)
 	buf = append(buf, `{"index":0,"delta":{},"logprobs":null,"finish_reason":"`...)
-	buf = append(buf, finishToWire(r, e.called)...)
+	buf = append(buf, finishToWire(r, e.called, e.refused)...)
 	buf = append(buf, `"}]}`...)
 	return e.flush(buf, w)
 }

@@ -109,7 +109,7 @@ func TestStreamDecoderCases(t *testing.T) {
 		{"mistral thinking parts", []frame{chunk(`{"content":[{"type":"thinking","thinking":[{"type":"text","text":"hm"}]}]}`, ""), chunk(`{"content":"ok"}`, "stop"), done()},
 			"start bs0:reasoning d0:hm stop0 bs1:text d1:ok stop1 finish:stop end"},
 		{"refusal deltas", []frame{chunk(`{"role":"assistant","content":null,"refusal":""}`, ""), chunk(`{"refusal":"no"}`, "stop"), done()},
-			"start bs0:refusal d0:no stop0 finish:stop end"},
+			"start bs0:refusal d0:no stop0 finish:refusal end"},
 		{"escaped text is unescaped", []frame{chunk(`{"content":"a\"b\\c\n\u00e9\ud83d\ude00"}`, "stop"), done()},
 			"start bs0:text d0:a\"b\\c\né😀 stop0 finish:stop end"},
 	}
@@ -244,9 +244,9 @@ func TestStreamEncoderTerminalVariants(t *testing.T) {
 		wantLast     []string // substrings of the last frames, in order
 		wantNoDone   bool
 	}{
-		{"refusal finish shows content_filter", true,
+		{"refusal shown in the refusal field finishes as stop", true,
 			[]canonical.Event{{Type: canonical.EventUsage, Usage: &canonical.Usage{InputTokens: 1, OutputTokens: 2}}, {Type: canonical.EventFinish, Finish: canonical.FinishRefusal}, {Type: canonical.EventEnd}},
-			[]string{`"delta":{"refusal":"I can't"}`, `"finish_reason":"content_filter"`, `"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}`, `[DONE]`}, false},
+			[]string{`"delta":{"refusal":"I can't"}`, `"finish_reason":"stop"`, `"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}`, `[DONE]`}, false},
 		{"no usage chunk unless asked", false,
 			[]canonical.Event{{Type: canonical.EventUsage, Usage: &canonical.Usage{InputTokens: 1}}, {Type: canonical.EventFinish, Finish: canonical.FinishLength}, {Type: canonical.EventEnd}},
 			[]string{`"finish_reason":"length"`, `[DONE]`}, false},

@@ -67,12 +67,20 @@ func finishFromWire(s string) (reason canonical.FinishReason, failed bool) {
 
 // finishToWire maps a canonical finish reason onto the OpenAI vocabulary.
 // A turn that called tools finishes as tool_calls whatever the upstream
-// said, because OpenAI clients run their tool loop on that signal.
-func finishToWire(r canonical.FinishReason, calledTools bool) string {
+// said, because OpenAI clients run their tool loop on that signal. A refusal
+// whose text is shown in the refusal field ends as "stop", as OpenAI itself
+// reports one; a refusal with nothing to show (Anthropic's stop_reason
+// refusal) is content_filter, the only OpenAI word for withheld output.
+func finishToWire(r canonical.FinishReason, calledTools, refusalShown bool) string {
 	switch r {
 	case canonical.FinishLength:
 		return "length"
-	case canonical.FinishContentFilter, canonical.FinishRefusal:
+	case canonical.FinishRefusal:
+		if refusalShown && !calledTools {
+			return "stop"
+		}
+		return "content_filter"
+	case canonical.FinishContentFilter:
 		return "content_filter"
 	case canonical.FinishToolCalls:
 		return "tool_calls"

@@ -76,14 +76,17 @@ func (w *wireRequest) liftedFields() [13]liftedField {
 }
 
 type wireMessage struct {
-	Role             string          `json:"role"`
-	Name             string          `json:"name"`
-	Content          json.RawMessage `json:"content"`
-	Refusal          *string         `json:"refusal"`
-	ReasoningContent *string         `json:"reasoning_content"`
-	Reasoning        *string         `json:"reasoning"`
-	ToolCalls        []wireToolCall  `json:"tool_calls"`
-	ToolCallID       string          `json:"tool_call_id"`
+	Role string `json:"role"`
+	Name string `json:"name"`
+	// Content aliases the body being decoded (no copy: prompts can be
+	// large); decodeContent turns it into parts before DecodeRequest or
+	// DecodeResponse returns.
+	Content          rawRef         `json:"content"`
+	Refusal          *string        `json:"refusal"`
+	ReasoningContent *string        `json:"reasoning_content"`
+	Reasoning        *string        `json:"reasoning"`
+	ToolCalls        []wireToolCall `json:"tool_calls"`
+	ToolCallID       string         `json:"tool_call_id"`
 }
 
 type wireToolCall struct {

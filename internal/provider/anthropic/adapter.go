@@ -55,7 +55,10 @@ func New(ep *provider.Endpoint, opt Options) *Adapter {
 
 // Do sends x to the provider as target t.
 func (a *Adapter) Do(ctx context.Context, x *pipeline.Exchange, t pipeline.Target) (*pipeline.Response, error) {
-	same := x.Ingress == pipeline.ShapeAnthropic && x.Fast != nil
+	// A body holding another provider's tagged reasoning signature (the
+	// conversation moved here from another model) is translated, which
+	// drops what this provider could not verify.
+	same := x.Ingress == pipeline.ShapeAnthropic && x.Fast != nil && !canonical.CarriesForeignSignature(x.Body, string(pipeline.ShapeAnthropic))
 	bp := a.bufs.Get()
 	body, err := a.prepare(*bp, x, t, same)
 	if err != nil {
@@ -120,12 +123,13 @@ func (a *Adapter) prepare(dst []byte, x *pipeline.Exchange, t pipeline.Target, s
 	if err != nil {
 		return nil, err
 	}
-	body, coerced, err := anthropicfmt.EncodeRequest(req, t.UpstreamModel)
+	// Encoded straight into the pooled buffer: a large prompt is written once.
+	body, coerced, err := anthropicfmt.AppendRequest(dst, req, t.UpstreamModel)
 	if err != nil {
 		return nil, err
 	}
 	x.Coerced = append(x.Coerced, coerced...)
-	return append(dst, body...), nil
+	return body, nil
 }
 
 // tap reads usage from an Anthropic stream relayed byte for byte. Only the

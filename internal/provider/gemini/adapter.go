@@ -53,7 +53,10 @@ func New(ep *provider.Endpoint, opt Options) *Adapter {
 
 // Do sends x to the provider as target t.
 func (a *Adapter) Do(ctx context.Context, x *pipeline.Exchange, t pipeline.Target) (*pipeline.Response, error) {
-	same := x.Ingress == pipeline.ShapeGemini && x.Fast != nil
+	// A body holding another provider's tagged reasoning signature (the
+	// conversation moved here from another model) is translated, which
+	// drops what this provider could not verify.
+	same := x.Ingress == pipeline.ShapeGemini && x.Fast != nil && !canonical.CarriesForeignSignature(x.Body, string(pipeline.ShapeGemini))
 	bp := a.bufs.Get()
 	body, err := a.prepare(*bp, x, t, same)
 	if err != nil {
@@ -146,7 +149,13 @@ func newTap() *tap {
 
 func (t *tap) Observe(ev sse.Event) bool {
 	var err error
-	t.buf, err = t.dec.Decode(ev.Name, ev.Data, t.buf[:0])
+	if len(ev.Data) == 0 {
+		// A bare JSON error object after the data frames (see
+		// DecodeStray) ends the stream; the client gets its bytes as sent.
+		t.buf, err = t.dec.DecodeStray(ev.Raw, t.buf[:0])
+	} else {
+		t.buf, err = t.dec.Decode(ev.Name, ev.Data, t.buf[:0])
+	}
 	if err != nil {
 		return false
 	}

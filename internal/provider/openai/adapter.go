@@ -103,8 +103,10 @@ func (a *Adapter) Do(ctx context.Context, x *pipeline.Exchange, t pipeline.Targe
 // prepare builds the upstream body: spliced bytes on the fast path, an
 // encoding of the canonical request otherwise.
 func (a *Adapter) prepare(dst []byte, x *pipeline.Exchange, t pipeline.Target, same bool) ([]byte, error) {
+	quirk := reasoningModel(t.UpstreamModel)
 	if same {
-		body, forced, err := x.Fast.Rewrite(dst, t.UpstreamModel, fastpath.Options{ForceUsage: true})
+		body, forced, err := x.Fast.Rewrite(dst, t.UpstreamModel,
+			fastpath.Options{ForceUsage: true, ReasoningModel: quirk, Coerced: &x.Coerced})
 		x.ForcedUsage = forced
 		return body, err
 	}
@@ -119,5 +121,16 @@ func (a *Adapter) prepare(dst []byte, x *pipeline.Exchange, t pipeline.Target, s
 		return nil, err
 	}
 	x.Coerced = append(x.Coerced, coerced...)
+	if quirk {
+		// The codec writes max_tokens, which compatible servers expect; the
+		// reasoning-model rename is this wire's quirk, applied with the same
+		// splice as the byte path (one extra scan, for these models only).
+		fb, err := fastpath.Peek(body)
+		if err != nil {
+			return nil, err
+		}
+		out, _, err := fb.Rewrite(dst, t.UpstreamModel, fastpath.Options{ReasoningModel: true, Coerced: &x.Coerced})
+		return out, err
+	}
 	return append(dst, body...), nil
 }

@@ -1,0 +1,105 @@
+package openai
+
+import (
+	"encoding/json"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// The messages fast path must decode exactly what encoding/json decodes,
+// and refuse exactly what it refuses (by handing those bodies over).
+
+func sameDecoding(t *testing.T, body []byte) {
+	t.Helper()
+	fast, ferr := decodeRequest(body, true)
+	slow, serr := decodeRequest(body, false)
+	if (ferr == nil) != (serr == nil) {
+		t.Fatalf("fast err %v, slow err %v for %q", ferr, serr, body)
+	}
+	if ferr != nil {
+		if ferr.Error() != serr.Error() {
+			t.Fatalf("errors differ:\nfast %v\nslow %v", ferr, serr)
+		}
+		return
+	}
+	if !reflect.DeepEqual(fast, slow) {
+		f, _ := json.Marshal(fast)
+		s, _ := json.Marshal(slow)
+		t.Fatalf("decodings differ for %q:\nfast %s\nslow %s", body, f, s)
+	}
+}
+
+func TestFastDecodeMatchesEncodingJSON(t *testing.T) {
+	cases := []string{
+		`{"model":"m","messages":[{"role":"user","content":"hi"}]}`,
+		`{"messages":[{"role":"user","content":"caf\u00e9 \"q\" \ud83d\ude00 \ud83d x \/ \n"}],"model":"m"}`,
+		"{\"messages\":[{\"role\":\"user\",\"content\":\"bad \xff\xfe utf8 \xc3\"}]}",
+		"{\"messages\":[{\"role\":\"user\",\"content\":\"esc \\\" then bad \xff\xff\"}]}",
+		`{"messages":[{"role":"system","content":"s"},{"role":"user","content":[{"type":"text","text":"a"},{"type":"image_url","image_url":{"url":"https://x/y.png","detail":"low"}}]}]}`,
+		`{"messages":[{"role":"assistant","content":null,"refusal":"no","reasoning_content":"r","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c","content":"ok"}]}`,
+		`{"messages":[{"role":"user","content":"a","content":"b","extra":{"deep":[1,2.5e-3,true,null]}}]}`,
+		`{"messages":[{"Role":"user","content":"case-insensitive key"}]}`,
+		`{"Messages":[{"role":"user","content":"x"}]}`,
+		`{"messages":[{"role":"user","content":"x"}],"messages":[{"role":"user","content":"y"}]}`,
+		`{"messages":[{"role":5,"content":"x"}]}`,
+		`{"messages":[{"role":"user","content":"x"},]}`,
+		`{"messages":[null]}`,
+		`{"messages":[]}`,
+		`{"messages":[{"role":"user","content":"x"}]`,
+		`{"messages":[{"role":"user","content":"x"}]} trailing`,
+		`{"messages":[{"role":"user","content":"\x"}]}`,
+		`{"messages":[{"role":"user","content":01}]}`,
+		`{"messages":[{"role":"user","name":null,"refusal":null,"content":"x"}],"temperature":"hot"}`,
+		`  {"stream":true,"messages":[{"role":"user","content":"x"}],"stream_options":{"include_usage":true},"nexus":{"ext":{"anthropic":{"thinking":{"type":"enabled"}}}}}  `,
+	}
+	for _, c := range cases {
+		sameDecoding(t, []byte(c))
+	}
+	for _, path := range fixtures(t, ".request.json") {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameDecoding(t, b)
+	}
+}
+
+// TestFastDecodeTakesLargePrompts: a 50 KB prompt decodes on the fast path
+// (the slow path is what the benchmark measures against).
+func TestFastDecodeTakesLargePrompts(t *testing.T) {
+	body := []byte(`{"model":"m","messages":[{"role":"user","content":"` + strings.Repeat(`a \"b\" `, 8<<10) + `"}]}`)
+	var w wireRequest
+	if !decodeWire(body, &w) || len(w.Messages) != 1 {
+		t.Fatal("the fast path refused an ordinary large request")
+	}
+	sameDecoding(t, body)
+}
+
+func FuzzFastDecodeMatchesEncodingJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"model":"m","messages":[{"role":"user","content":"hi"}]}`,
+		`{"messages":[{"role":"assistant","content":[{"type":"text","text":"a"}],"tool_calls":[]}],"tools":[]}`,
+		`{"messages":[{"role":"user","content":"\u00e9\ud800x"}]}`,
+		"{\"messages\":[{\"role\":\"user\",\"content\":\"\xff\"}]}",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) { sameDecoding(t, body) })
+}
+
+func TestPlainRun(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+	}{
+		{"", 0}, {"abc", 3}, {"abcdefghijklmnop", 16}, {"abcdefgh\"x", 8}, {"abcdefghi\\", 9},
+		{"abc\x1fdefghijk", 3}, {"\xff\xfe\x80abcdefgh", 11}, {"0123456789abcdef0123\n", 20}, {"\"", 0},
+		{"é日本語テキストです", len("é日本語テキストです")}, {"\x7f\x20~}|{", 6},
+	} {
+		if got := plainRun([]byte(tc.in)); got != tc.want {
+			t.Errorf("plainRun(%q) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
+}
