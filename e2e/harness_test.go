@@ -64,7 +64,8 @@ type envOptions struct {
 	upstream http.Handler // default: the emulator
 	fixtures string       // emulator fixture folder
 	extra    string       // YAML appended under the openai provider (e.g. timeouts)
-	limits   string       // YAML limits block
+	limits   string       // top-level YAML (limits, quotas, …)
+	models   string       // extra entries for the models list
 }
 
 // newEnv starts an upstream and a gateway configured to use it.
@@ -96,7 +97,8 @@ models:
   - name: gpt-4o
     provider: openai
     upstream_model: gpt-4o-2024-08-06
-`, filepath.Join(dir, "nexus.db"), o.limits, e.upstream.URL, indent(o.extra, "    "))
+%s
+`, filepath.Join(dir, "nexus.db"), o.limits, e.upstream.URL, indent(o.extra, "    "), indent(o.models, "  "))
 	getenv := func(k string) string {
 		switch k {
 		case "UPSTREAM_KEY":
