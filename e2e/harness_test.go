@@ -66,6 +66,9 @@ type envOptions struct {
 	extra    string       // YAML appended under the openai provider (e.g. timeouts)
 	limits   string       // top-level YAML (limits, quotas, …)
 	models   string       // extra entries for the models list
+	// providers adds entries to the providers list; "UPSTREAM" in it is
+	// replaced by the upstream's URL.
+	providers string
 }
 
 // newEnv starts an upstream and a gateway configured to use it.
@@ -90,6 +93,7 @@ providers:
     base_url: %s/v1
     api_key: ${UPSTREAM_KEY}
 %s
+%s
 models:
   - name: gpt-4o-mini
     provider: openai
@@ -98,7 +102,8 @@ models:
     provider: openai
     upstream_model: gpt-4o-2024-08-06
 %s
-`, filepath.Join(dir, "nexus.db"), o.limits, e.upstream.URL, indent(o.extra, "    "), indent(o.models, "  "))
+`, filepath.Join(dir, "nexus.db"), o.limits, e.upstream.URL, indent(o.extra, "    "),
+		indent(strings.ReplaceAll(o.providers, "UPSTREAM", e.upstream.URL), "  "), indent(o.models, "  "))
 	getenv := func(k string) string {
 		switch k {
 		case "UPSTREAM_KEY":

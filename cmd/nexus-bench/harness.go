@@ -57,22 +57,13 @@ const upstreamKey = "Bearer sk-bench-upstream"
 // runHarness starts the servers, runs every scenario against every target
 // and stops the servers again.
 func runHarness(ctx context.Context, o *options, stderr io.Writer) (*runResult, error) {
-	res := &runResult{opts: o, started: time.Now(), machine: machineInfo(), goVer: runtime.Version(), loadBefore: loadAvg(), cpus: runtime.NumCPU()}
-	dir := o.logDir
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "nexus-bench-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	dir, err := filepath.Abs(dir)
+	res := &runResult{opts: o, started: time.Now(), machine: machineInfo(), goVer: runtime.Version(),
+		loadBefore: loadAvg(), cpus: runtime.NumCPU()}
+	dir, cleanup, err := workDir(o.logDir)
 	if err != nil {
 		return nil, err
 	}
+	defer cleanup()
 
 	// The emulator is `nexus mock-upstream`, so the binary is needed even
 	// when the gateway itself is not measured.
@@ -83,65 +74,36 @@ func runHarness(ctx context.Context, o *options, stderr io.Writer) (*runResult, 
 			return nil, err
 		}
 	}
-
-	var procs []*proc
-	defer func() {
-		for i := len(procs) - 1; i >= 0; i-- {
-			procs[i].stop()
-		}
-	}()
-	emu, emuAddr, err := startProc(ctx, "emulator", nexusBin, []string{"mock-upstream", "--listen", "127.0.0.1:0"},
-		o.environ, filepath.Join(dir, "emulator.log"), emulatorAddrRe)
-	if err != nil {
+	f := &fleet{}
+	defer f.stop()
+	if err := f.start(ctx, o, nexusBin, dir); err != nil {
 		return nil, err
 	}
-	procs = append(procs, emu)
-	emuURL := "http://" + emuAddr
 
-	targets := map[string]*target{}
-	for _, name := range o.targets {
-		switch name {
-		case targetDirect:
-			targets[name] = &target{name: name, url: emuURL + "/v1/chat/completions", auth: upstreamKey}
-		case targetProxy:
-			self := o.selfBin
-			if self == "" {
-				if self, err = os.Executable(); err != nil {
-					return nil, fmt.Errorf("find own binary for the proxy: %w", err)
-				}
-			}
-			p, addr, err := startProc(ctx, "proxy", self, []string{"proxy", "--listen", "127.0.0.1:0", "--target", emuURL},
-				o.environ, filepath.Join(dir, "proxy.log"), proxyAddrRe)
-			if err != nil {
-				return nil, err
-			}
-			procs = append(procs, p)
-			targets[name] = &target{name: name, url: "http://" + addr + "/v1/chat/completions", auth: upstreamKey, server: p}
-		case targetNexus:
-			p, addr, key, err := startGateway(ctx, nexusBin, dir, emuURL, o.environ)
-			if err != nil {
-				return nil, err
-			}
-			procs = append(procs, p)
-			targets[name] = &target{name: name, url: "http://" + addr + "/v1/chat/completions", auth: "Bearer " + key, server: p}
-		}
+	clock := newCPUClock()
+	busy0, busyErr := clock.systemBusy()
+	own0, start := f.cpu(clock), time.Now()
+	if err := measureAll(ctx, o, f, clock, res, stderr); err != nil {
+		return nil, err
 	}
+	busy1, err := clock.systemBusy()
+	res.measured, res.ownCPU, res.otherCPU = time.Since(start), f.cpu(clock)-own0, -1
+	if busyErr == nil && err == nil {
+		res.otherCPU = max(busy1-busy0-res.ownCPU, 0)
+	}
+	res.wall, res.loadAfter = time.Since(res.started), loadAvg()
+	if t := f.targets[targetNexus]; t != nil {
+		res.gatewayLogLines, _ = countLines(t.server.logPath)
+	}
+	return res, nil
+}
 
+// measureAll runs the two phases of every scenario against every target.
+// Scenario-major order keeps the targets of one scenario close in time, so
+// drift on a shared machine hits them alike.
+func measureAll(ctx context.Context, o *options, f *fleet, clock cpuClock, res *runResult, stderr io.Writer) error {
 	client := newClient(o.concurrency)
 	defer client.CloseIdleConnections()
-	clock := newCPUClock()
-	ownCPU := func() time.Duration {
-		total, _ := clock.used(0)
-		for _, p := range procs {
-			d, _ := clock.used(p.pid())
-			total += d
-		}
-		return total
-	}
-	busy0, busyErr := clock.systemBusy()
-	own0, start := ownCPU(), time.Now()
-	// Scenario-major order keeps the targets of one scenario close in time,
-	// so drift on a shared machine hits them alike.
 	for _, b := range o.bodies {
 		for _, mode := range o.modes {
 			stream := mode == modeStream
@@ -151,38 +113,121 @@ func runHarness(ctx context.Context, o *options, stderr io.Writer) (*runResult, 
 				warm, n = o.warmStream, o.nStream
 			}
 			for _, name := range o.targets {
-				t := targets[name]
+				t := f.targets[name]
 				fmt.Fprintf(stderr, "nexus-bench: %-6s %-4s %-6s ", name, b.label, mode)
 				r := result{target: name, body: b.label, mode: mode}
+				var err error
 				if r.lat, err = measureLatency(ctx, newWorker(client, t, body, stream), warm, n); err != nil {
-					return nil, err
+					return err
 				}
-				probe := cpuProbe{clock: clock, server: t.server, emulator: emu}
+				probe := cpuProbe{clock: clock, server: t.server, emulator: f.emu}
 				newW := func() *worker { return newWorker(client, t, body, stream) }
 				if r.tput, err = measureThroughput(ctx, newW, o.concurrency, o.warmup, o.duration, probe); err != nil {
-					return nil, err
+					return err
 				}
 				fmt.Fprintf(stderr, "p50 %s  %.0f req/s  failures %d/%d\n",
 					fmtDur(r.lat.p50), r.tput.rps(), r.lat.failures, r.tput.errors)
-				for _, p := range procs {
-					if err := p.alive(); err != nil {
-						return nil, err
-					}
+				if err := f.alive(); err != nil {
+					return err
 				}
 				res.results = append(res.results, r)
 			}
 		}
 	}
-	busy1, err := clock.systemBusy()
-	res.measured, res.ownCPU, res.otherCPU = time.Since(start), ownCPU()-own0, -1
-	if busyErr == nil && err == nil {
-		res.otherCPU = max(busy1-busy0-res.ownCPU, 0)
+	return nil
+}
+
+// workDir is where logs, the config and the database go: the --logdir
+// (kept) or a temporary directory (removed by cleanup).
+func workDir(logDir string) (dir string, cleanup func(), err error) {
+	if logDir == "" {
+		tmp, err := os.MkdirTemp("", "nexus-bench-")
+		if err != nil {
+			return "", nil, err
+		}
+		return tmp, func() { os.RemoveAll(tmp) }, nil
 	}
-	res.wall, res.loadAfter = time.Since(res.started), loadAvg()
-	if t := targets[targetNexus]; t != nil {
-		res.gatewayLogLines, _ = countLines(t.server.logPath)
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return "", nil, err
 	}
-	return res, nil
+	abs, err := filepath.Abs(logDir)
+	return abs, func() {}, err
+}
+
+// fleet is the set of server processes of one run.
+type fleet struct {
+	emu     *proc
+	procs   []*proc // every process, in start order
+	targets map[string]*target
+}
+
+// start launches the emulator and the servers the selected targets need.
+func (f *fleet) start(ctx context.Context, o *options, nexusBin, dir string) error {
+	emu, emuAddr, err := startProc(ctx, "emulator", nexusBin, []string{"mock-upstream", "--listen", "127.0.0.1:0"},
+		o.environ, filepath.Join(dir, "emulator.log"), emulatorAddrRe)
+	if err != nil {
+		return err
+	}
+	f.emu, f.procs = emu, append(f.procs, emu)
+	emuURL := "http://" + emuAddr
+	const path = "/v1/chat/completions"
+
+	f.targets = map[string]*target{}
+	for _, name := range o.targets {
+		switch name {
+		case targetDirect:
+			f.targets[name] = &target{name: name, url: emuURL + path, auth: upstreamKey}
+		case targetProxy:
+			self := o.selfBin
+			if self == "" {
+				if self, err = os.Executable(); err != nil {
+					return fmt.Errorf("find own binary for the proxy: %w", err)
+				}
+			}
+			p, addr, err := startProc(ctx, "proxy", self, []string{"proxy", "--listen", "127.0.0.1:0", "--target", emuURL},
+				o.environ, filepath.Join(dir, "proxy.log"), proxyAddrRe)
+			if err != nil {
+				return err
+			}
+			f.procs = append(f.procs, p)
+			f.targets[name] = &target{name: name, url: "http://" + addr + path, auth: upstreamKey, server: p}
+		case targetNexus:
+			p, addr, key, err := startGateway(ctx, nexusBin, dir, emuURL, o.environ)
+			if err != nil {
+				return err
+			}
+			f.procs = append(f.procs, p)
+			f.targets[name] = &target{name: name, url: "http://" + addr + path, auth: "Bearer " + key, server: p}
+		}
+	}
+	return nil
+}
+
+// stop ends the servers, last started first.
+func (f *fleet) stop() {
+	for i := len(f.procs) - 1; i >= 0; i-- {
+		f.procs[i].stop()
+	}
+}
+
+// alive fails when any server has died: its figures would be meaningless.
+func (f *fleet) alive() error {
+	for _, p := range f.procs {
+		if err := p.alive(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cpu is the CPU time used so far by the harness and every server.
+func (f *fleet) cpu(clock cpuClock) time.Duration {
+	total, _ := clock.used(0)
+	for _, p := range f.procs {
+		d, _ := clock.used(p.pid())
+		total += d
+	}
+	return total
 }
 
 // startGateway writes the gateway configuration, mints a key with `nexus

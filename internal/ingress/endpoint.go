@@ -7,6 +7,7 @@ import (
 	"github.com/nexus-gateway/nexus/internal/auth"
 	"github.com/nexus-gateway/nexus/internal/canonical"
 	"github.com/nexus-gateway/nexus/internal/fastpath"
+	"github.com/nexus-gateway/nexus/internal/format/embeddings"
 	"github.com/nexus-gateway/nexus/internal/pipeline"
 	"github.com/nexus-gateway/nexus/internal/ratelimit"
 )
@@ -105,8 +106,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route, x *pipe
 	}
 	x.Fast = &fb
 	x.Decode = codecs[rt.shape].decode
+	if rt.endpoint == pipeline.EndpointEmbeddings {
+		x.Decode, x.DecodeEmbeddings = nil, embeddings.DecodeOpenAIRequest
+	}
 	if !rt.modelInPath {
 		x.Model, x.Stream = fb.Model(), fb.Stream()
+	}
+	if rt.endpoint == pipeline.EndpointEmbeddings && x.Model == "auto" {
+		return fail(canonical.Errorf(canonical.KindInvalidRequest, http.StatusBadRequest, "auto_not_supported",
+			"model \"auto\" is for chat; name an embedding model").WithParam("model"))
 	}
 	if x.Model == "" {
 		return fail(canonical.Errorf(canonical.KindInvalidRequest, http.StatusBadRequest, "model_required",

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nexus-gateway/nexus/internal/canonical"
+	"github.com/nexus-gateway/nexus/internal/format/embeddings"
 	"github.com/nexus-gateway/nexus/internal/pipeline"
 )
 
@@ -55,6 +56,19 @@ func (s *Server) writeUnary(w http.ResponseWriter, shape pipeline.Shape, x *pipe
 	}
 	x.Usage = resp.Usage
 	body := resp.Body
+	if resp.Embeddings != nil {
+		format := ""
+		if er, err := x.EmbeddingRequest(); err == nil {
+			format = er.EncodingFormat
+		}
+		resp.Embeddings.Model = x.Target.Model
+		b, err := embeddings.EncodeOpenAIResponse(resp.Embeddings, format)
+		if err != nil {
+			return fail(&canonical.Error{Kind: canonical.KindUpstream, Status: http.StatusBadGateway, Code: "upstream_error",
+				Message: "the provider's embeddings could not be expressed in this API shape", Cause: err})
+		}
+		body = b
+	}
 	if resp.Canonical != nil {
 		// A translated answer shows the routed model code, as translated
 		// streams do.

@@ -29,6 +29,7 @@ var (
 func (s *Server) routes() []route {
 	return []route{
 		{path: "/v1/chat/completions", shape: pipeline.ShapeOpenAI, endpoint: pipeline.EndpointChat, carriers: openAICarriers},
+		{path: "/v1/embeddings", shape: pipeline.ShapeOpenAI, endpoint: pipeline.EndpointEmbeddings, carriers: openAICarriers},
 		{path: "/v1/messages", shape: pipeline.ShapeAnthropic, endpoint: pipeline.EndpointChat, carriers: anthropicCarriers},
 		{path: "/v1beta/models/{target}", shape: pipeline.ShapeGemini, endpoint: pipeline.EndpointChat, carriers: geminiCarriers, modelInPath: true},
 	}

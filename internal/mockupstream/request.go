@@ -25,6 +25,8 @@ const (
 	routeMessages
 	routeGenerate
 	routeStreamGenerate
+	routeGeminiEmbed
+	routeGeminiBatchEmbed
 )
 
 // route is the result of matching a path. Matching is on the suffix so that
@@ -61,6 +63,10 @@ func matchRoute(path string) route {
 		return route{kind: routeGenerate, family: famGemini, method: http.MethodPost, model: model}
 	case "streamGenerateContent":
 		return route{kind: routeStreamGenerate, family: famGemini, method: http.MethodPost, model: model}
+	case "embedContent":
+		return route{kind: routeGeminiEmbed, family: famGemini, method: http.MethodPost, model: model}
+	case "batchEmbedContents":
+		return route{kind: routeGeminiBatchEmbed, family: famGemini, method: http.MethodPost, model: model}
 	}
 	return route{kind: routeUnknown, family: famGemini}
 }

@@ -186,6 +186,8 @@ func (s *Server) dispatch(x *exchange) {
 		s.serveMessages(x, &ri)
 	case routeGenerate, routeStreamGenerate:
 		s.serveGemini(x, &ri)
+	case routeGeminiEmbed, routeGeminiBatchEmbed:
+		s.serveGeminiEmbed(x, x.rt.kind == routeGeminiBatchEmbed)
 	}
 }
 

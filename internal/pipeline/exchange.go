@@ -77,6 +77,9 @@ type Exchange struct {
 	// same-shape fast path never decodes the body at all.
 	Decode    func(body []byte) (*canonical.Request, error)
 	canonical *canonical.Request
+	// DecodeEmbeddings is the embeddings counterpart of Decode.
+	DecodeEmbeddings func(body []byte) (*canonical.EmbeddingRequest, error)
+	embeddings       *canonical.EmbeddingRequest
 
 	// Filled by routing and the executor.
 	Target   Target
@@ -113,6 +116,8 @@ type Response struct {
 	Canonical *canonical.Response
 	// Stream is a streamed answer.
 	Stream Stream
+	// Embeddings is a translated embeddings answer ingress encodes.
+	Embeddings *canonical.EmbeddingResponse
 
 	// Usage is what the upstream reported for a unary answer (nil if unknown).
 	Usage *canonical.Usage
@@ -208,4 +213,22 @@ func (x *Exchange) SetHeader(k, v string) {
 		x.ResponseHeader = make(http.Header, 4)
 	}
 	x.ResponseHeader.Set(k, v)
+}
+
+// EmbeddingRequest returns the canonical embeddings request, decoded once.
+func (x *Exchange) EmbeddingRequest() (*canonical.EmbeddingRequest, error) {
+	if x.embeddings != nil {
+		return x.embeddings, nil
+	}
+	if x.DecodeEmbeddings == nil {
+		return nil, canonical.Errorf(canonical.KindEndpointUnsupported, 400, "endpoint_unsupported",
+			"embeddings requests of the %s shape cannot be translated", x.Ingress)
+	}
+	req, err := x.DecodeEmbeddings(x.Body)
+	if err != nil {
+		return nil, err
+	}
+	req.Model = x.Model
+	x.embeddings = req
+	return req, nil
 }

@@ -71,7 +71,7 @@ type query struct {
 func queryFor(x *pipeline.Exchange) query {
 	q := query{
 		model: x.Model, key: x.Key, ingress: x.Ingress, endpoint: x.Endpoint, stream: x.Stream,
-		translatable: x.Decode != nil, size: len(x.Body), x: x,
+		translatable: x.Decode != nil || x.DecodeEmbeddings != nil, size: len(x.Body), x: x,
 	}
 	if x.Header != nil {
 		q.tag = x.Header.Get(HeaderRouteTag)

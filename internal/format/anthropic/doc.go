@@ -72,9 +72,22 @@
 //     rejects unknown metadata keys);
 //   - image detail "low" (Anthropic always uses its own resolution);
 //   - message name (Anthropic has no per-message author name);
-//   - reasoning parts without an Anthropic signature ("reasoning"): Anthropic
-//     verifies thinking signatures, so another provider's reasoning text
-//     cannot be replayed; it is history, not an instruction.
+//   - reasoning parts without an Anthropic signature, or signed by another
+//     provider ("reasoning"): Anthropic verifies thinking signatures, so
+//     another provider's reasoning cannot be replayed; it is history, not an
+//     instruction;
+//   - frequency_penalty, presence_penalty (no Anthropic equivalent);
+//   - other providers' parameters that are pure hints (canonical.Ext.Foreign;
+//     the rest, such as OpenAI logprobs or Gemini googleSearch, is refused).
+//
+// Also refused: audio parts and media given only as another provider's file id.
+//
+// Reasoning provenance: decoders set Reasoning.Provider ("anthropic" for
+// blocks from an Anthropic answer or an untagged request signature); a
+// signature another provider issued is shown to Anthropic clients with its
+// issuer tag (canonical.ShowSignature) and read back by DecodeRequest.
+// AppendRequest encodes into a caller's buffer; text blocks are written by
+// hand (request_json.go), the rest with encoding/json.
 //
 // Other rewrites, reported as coercions:
 //   - response_format json_object → an instruction appended to the system

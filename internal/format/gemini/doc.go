@@ -79,7 +79,10 @@
 // (Gemini validates calls against the schema anyway), image detail "low",
 // document title, message name, cache_control markers (Gemini caching is
 // explicit cachedContent), reasoning parts that are only another
-// provider's opaque payload (redacted / encrypted). Tool-call arguments
+// provider's opaque payload (redacted / encrypted), reasoning signed by
+// another provider ("reasoning_signature->removed", the thought text is
+// kept), and other providers' parameters that are pure hints
+// (canonical.Ext.Foreign; the rest is refused). Tool-call arguments
 // that are not a JSON object are sent as {"_raw": text}
 // ("tool_calls.arguments->wrapped_raw") so the conversation can go on.
 // Dropped without a coercion (no behaviour attached): response_format
@@ -106,6 +109,10 @@
 // StreamDecoder and StreamEncoder are documented on their types; the
 // JSON-array form is split by DecodeArrayStream and written by ArrayWriter.
 // Text parts on a text block may carry a signature in Event.Signature.
+// DecodeStray reads the bare JSON error object Gemini sends after the data
+// frames when a stream fails mid-way. Reasoning blocks carry
+// Reasoning.Provider "gemini"; an Anthropic signature is shown tagged
+// (canonical.ShowSignature) and read back by DecodeRequest.
 //
 // # Errors
 //
@@ -113,6 +120,7 @@
 // sends as 400 INVALID_ARGUMENT, is an auth failure), keeps Status, Type =
 // status name, Code = ErrorInfo.reason, RetryAfter = RetryInfo.retryDelay.
 // EncodeError writes {"error":{"code","message","status","details"}}, with
-// the status name from the HTTP status (StatusName) and the gateway code as
-// an ErrorInfo reason.
+// the status name from the HTTP status (StatusName; Anthropic's 529
+// overloaded is UNAVAILABLE, Google's name for an overload) and the gateway
+// code as an ErrorInfo reason.
 package gemini

@@ -83,7 +83,12 @@
 //     result text is kept.
 //
 // Ext["openai"] holds OpenAI-family-only parameters. Encoders of other shapes
-// do not read it, so those parameters do not reach non-OpenAI targets.
+// remove the hints among them and refuse the rest (canonical.Ext.Foreign);
+// this encoder does the same with Anthropic and Gemini parameters.
+//
+// DecodeRequest walks "messages" by hand (fastdecode.go) and leaves the rest
+// of the body to encoding/json; anything unusual falls back to decoding the
+// whole body with encoding/json, so results and errors are the same.
 //
 // # Responses, streams, errors
 //
@@ -94,9 +99,12 @@
 // Response.Ext["openai"]. Finish reasons: function_call → tool_calls, GLM
 // sensitive → content_filter, max_tokens/model_length → length, OpenRouter
 // "error" and GLM "network_error" → a 502 error; unknown → stop. A turn that
-// called tools finishes as tool_calls even when the upstream said stop.
-// EncodeResponse writes refusal text in message.refusal and FinishRefusal as
-// content_filter; it fails with 502 on content chat completions cannot show.
+// called tools finishes as tool_calls even when the upstream said stop; a
+// turn holding refusal text that said stop is FinishRefusal (other shapes
+// show a refusal). EncodeResponse writes refusal text in message.refusal,
+// FinishRefusal as stop when that text is shown and as content_filter when
+// there is none (Anthropic's refusal); it fails with 502 on content chat
+// completions cannot show.
 //
 // StreamDecoder makes blocks out of runs of one delta kind, holds Finish until
 // [DONE] so usage (which OpenAI sends after the finish chunk) precedes it,

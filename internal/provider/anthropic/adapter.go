@@ -55,6 +55,12 @@ func New(ep *provider.Endpoint, opt Options) *Adapter {
 
 // Do sends x to the provider as target t.
 func (a *Adapter) Do(ctx context.Context, x *pipeline.Exchange, t pipeline.Target) (*pipeline.Response, error) {
+	if x.Endpoint != pipeline.EndpointChat {
+		// Anthropic serves no embeddings; routing's capability filter
+		// normally keeps such requests away, this is the backstop.
+		return nil, canonical.Errorf(canonical.KindNoCompatible, http.StatusBadRequest, "no_compatible_provider",
+			"provider %s (anthropic) cannot serve %s requests", a.ep.Name, x.Endpoint)
+	}
 	// A body holding another provider's tagged reasoning signature (the
 	// conversation moved here from another model) is translated, which
 	// drops what this provider could not verify.

@@ -53,6 +53,9 @@ func New(ep *provider.Endpoint, opt Options) *Adapter {
 
 // Do sends x to the provider as target t.
 func (a *Adapter) Do(ctx context.Context, x *pipeline.Exchange, t pipeline.Target) (*pipeline.Response, error) {
+	if x.Endpoint == pipeline.EndpointEmbeddings {
+		return a.embed(ctx, x, t)
+	}
 	// A body holding another provider's tagged reasoning signature (the
 	// conversation moved here from another model) is translated, which
 	// drops what this provider could not verify.

@@ -48,6 +48,9 @@ func New(ep *provider.Endpoint, opt Options) *Adapter {
 
 // Do sends x to the provider as target t.
 func (a *Adapter) Do(ctx context.Context, x *pipeline.Exchange, t pipeline.Target) (*pipeline.Response, error) {
+	if x.Endpoint == pipeline.EndpointEmbeddings {
+		return a.embed(ctx, x, t)
+	}
 	same := x.Ingress == pipeline.ShapeOpenAI && x.Fast != nil
 	bp := a.bufs.Get()
 	body, err := a.prepare(*bp, x, t, same)
