@@ -29,10 +29,13 @@ type wireResponse struct {
 // Ext["anthropic"]["native_blocks"]; refusal stop_details and container
 // ride in Ext too.
 func DecodeResponse(body []byte) (*canonical.Response, error) {
-	var w wireResponse
 	if firstByte(body) != '{' {
 		return nil, upstreamf("anthropic response is not a JSON object")
 	}
+	if resp, ok := decodePlainResponse(body); ok {
+		return resp, nil
+	}
+	var w wireResponse
 	if err := json.Unmarshal(body, &w); err != nil {
 		return nil, upstreamf("anthropic response is malformed: %v", err)
 	}
@@ -80,6 +83,51 @@ func DecodeResponse(body []byte) (*canonical.Response, error) {
 		resp.Ext.Set(provider, extContainer, w.Container)
 	}
 	return resp, nil
+}
+
+// plainResponse is wireResponse with its blocks decoded in the same pass.
+type plainResponse struct {
+	wireResponse
+	Content []wireBlock `json:"content"`
+}
+
+// decodePlainResponse decodes an answer whose blocks all have a canonical
+// part in one encoding/json pass; DecodeResponse's general path scans every
+// block twice to keep the raw bytes of blocks it does not model. false means
+// "use the general path" (a server tool block, a malformed body, …), which
+// then gives the same result or the exact error.
+func decodePlainResponse(body []byte) (*canonical.Response, bool) {
+	var w plainResponse
+	if json.Unmarshal(body, &w) != nil || w.Type != "" && w.Type != "message" {
+		return nil, false
+	}
+	resp := &canonical.Response{
+		ID:           w.ID,
+		Model:        w.Model,
+		Content:      make([]canonical.Part, 0, len(w.Content)),
+		FinishReason: finishFromStop(w.StopReason),
+		StopSequence: w.StopSequence,
+	}
+	for i := range w.Content {
+		p, err := blockToPart(&w.Content[i], "")
+		if err != nil {
+			return nil, false
+		}
+		resp.Content = append(resp.Content, p)
+	}
+	if w.Usage != nil {
+		var u rawUsage
+		u.merge(w.Usage)
+		cu := u.canonical()
+		resp.Usage = &cu
+	}
+	if !isNull(w.StopDetails) {
+		resp.Ext.Set(provider, extStopDetails, w.StopDetails)
+	}
+	if !isNull(w.Container) {
+		resp.Ext.Set(provider, extContainer, w.Container)
+	}
+	return resp, true
 }
 
 // outResponse is the Messages answer shown to an Anthropic client.
