@@ -2,6 +2,8 @@ package anthropic
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -106,5 +108,28 @@ func TestEncodeRequestLargeTextKeepsContent(t *testing.T) {
 	}
 	if err := json.Unmarshal(body, &w); err != nil || w.Messages[0].Content[0].Text != long {
 		t.Fatalf("large text did not survive: %v", err)
+	}
+}
+
+// TestOnePassResponseDecodingMatchesTheGeneralPath: every recorded answer
+// decodes to the same canonical response either way.
+func TestOnePassResponseDecodingMatchesTheGeneralPath(t *testing.T) {
+	paths, _ := filepath.Glob("testdata/fixtures/anthropic-messages/*.response.json")
+	if len(paths) == 0 {
+		t.Fatal("no response fixtures")
+	}
+	for _, p := range append(paths, "inline") {
+		body := []byte(`{"id":"m","type":"message","content":[{"type":"text","text":"a"},{"type":"server_tool_use","id":"s","name":"web_search","input":{}}],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":2}}`)
+		if p != "inline" {
+			var err error
+			if body, err = os.ReadFile(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		one, err1 := decodeResponse(body, true)
+		gen, err2 := decodeResponse(body, false)
+		if (err1 == nil) != (err2 == nil) || !reflect.DeepEqual(one, gen) {
+			t.Errorf("%s: one-pass %+v (%v), general %+v (%v)", p, one, err1, gen, err2)
+		}
 	}
 }

@@ -28,12 +28,18 @@ type wireResponse struct {
 // canonical part (server tool use and results) are kept in
 // Ext["anthropic"]["native_blocks"]; refusal stop_details and container
 // ride in Ext too.
-func DecodeResponse(body []byte) (*canonical.Response, error) {
+func DecodeResponse(body []byte) (*canonical.Response, error) { return decodeResponse(body, true) }
+
+// decodeResponse optionally tries the one-pass path first, so tests can hold
+// the two against each other.
+func decodeResponse(body []byte, onePass bool) (*canonical.Response, error) {
 	if firstByte(body) != '{' {
 		return nil, upstreamf("anthropic response is not a JSON object")
 	}
-	if resp, ok := decodePlainResponse(body); ok {
-		return resp, nil
+	if onePass {
+		if resp, ok := decodePlainResponse(body); ok {
+			return resp, nil
+		}
 	}
 	var w wireResponse
 	if err := json.Unmarshal(body, &w); err != nil {
