@@ -181,3 +181,37 @@ func TestEstimateAndModelsThroughTheGateway(t *testing.T) {
 		t.Fatal("a model outside the allowlist was revealed")
 	}
 }
+
+// TestEveryRouteWritesAnAuditRecordWithCost: Anthropic-shaped, Gemini-shaped
+// and embeddings requests are priced and audited like chat completions.
+func TestEveryRouteWritesAnAuditRecordWithCost(t *testing.T) {
+	e := newEnv(t, envOptions{
+		models: "- name: text-embedding-3-small\n  provider: openai\n  type: embedding",
+	})
+	key := e.newKey(t, "app", nil)
+	cases := []struct {
+		name, path, body string
+		hdr              map[string]string
+	}{
+		{"anthropic messages", "/v1/messages", `{"model":"gpt-4o-mini","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}`,
+			map[string]string{"anthropic-version": "2023-06-01"}},
+		{"gemini generateContent", "/v1beta/models/gpt-4o-mini:generateContent", `{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}`, nil},
+		{"gemini stream", "/v1beta/models/gpt-4o-mini:streamGenerateContent?alt=sse", `{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}`, nil},
+		// Long enough to cost whole micro-dollars at $0.02 per million tokens.
+		{"embeddings", "/v1/embeddings", `{"model":"text-embedding-3-small","input":["` + strings.Repeat("words ", 4000) + `","b"]}`, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.post(t, c.path, key, c.body, c.hdr)
+			_, _ = io.Copy(io.Discard, r.Body)
+			r.Body.Close()
+			if r.StatusCode != 200 {
+				t.Fatalf("status %d", r.StatusCode)
+			}
+			rec := e.waitAudit(t, r.Header.Get("X-Nexus-Request-Id"))
+			if rec.InputTokens == 0 || !rec.CostKnown || rec.CostMicros <= 0 || rec.Status != 200 {
+				t.Fatalf("record = %+v", rec)
+			}
+		})
+	}
+}
