@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,7 +26,10 @@ type benchEnv struct {
 	client *http.Client
 }
 
-func newBenchEnv(b testing.TB) *benchEnv {
+func newBenchEnv(b testing.TB) *benchEnv { return newBenchEnvWith(b, "") }
+
+// newBenchEnvWith adds top-level YAML (quotas, …) to the benchmark gateway.
+func newBenchEnvWith(b testing.TB, extra string) *benchEnv {
 	up := httptest.NewServer(mockupstream.New(mockupstream.Options{}))
 	b.Cleanup(up.Close)
 	yaml := fmt.Sprintf(`
@@ -36,7 +40,8 @@ providers:
 models:
   - {name: gpt-4o-mini, provider: openai}
   - {name: claude-sonnet-4-5, provider: anthropic}
-`, filepath.Join(b.TempDir(), "n.db"), up.URL, up.URL)
+%s
+`, filepath.Join(b.TempDir(), "n.db"), up.URL, up.URL, extra)
 	getenv := func(k string) string {
 		if k == "NEXUS_SECRET" {
 			return serverSecret
@@ -115,5 +120,43 @@ func BenchmarkChat(b *testing.B) {
 				})
 			}
 		}
+	}
+}
+
+// BenchmarkPolicyPath compares the bare path (auth, route, relay; the audit
+// trail is always on) with the full policy path: a key-level and a
+// label-level quota on every request, counters in process or in a real
+// Redis (NEXUS_TEST_REDIS), reserve before and settle after each call.
+// Run with -cpu 2 and compare ns/op: the target is policy ≥ 0.85× bare
+// throughput (docs/performance.md).
+func BenchmarkPolicyPath(b *testing.B) {
+	quotas := func(redis string) string {
+		return fmt.Sprintf(`quotas:
+  redis: %q
+  redis_timeout: 200ms
+  rules:
+    - {name: per-key, scope: key, rpm: 100000000, usd_per_day: 100000}
+    - {name: per-team, scope: "label:team", tpm: 1000000000, usd_per_month: 1000000}
+`, redis)
+	}
+	envs := map[string]string{"bare": "", "policy-memory": quotas("")}
+	if u := os.Getenv("NEXUS_TEST_REDIS"); u != "" {
+		envs["policy-redis"] = quotas(u)
+	}
+	for _, name := range []string{"bare", "policy-memory", "policy-redis"} {
+		extra, ok := envs[name]
+		if !ok {
+			continue
+		}
+		e := newBenchEnvWith(b, extra)
+		body := e.body("gpt-4o-mini", 1<<10, false, 8)
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					e.do(b, body, false)
+				}
+			})
+		})
 	}
 }

@@ -109,11 +109,15 @@ func sseData(t *testing.T, body []byte) (names []string, data [][]byte) {
 }
 
 // Small accessors over decoded JSON; absent or mistyped values are zero.
-func obj(v any, k string) map[string]any { m, _ := v.(map[string]any); x, _ := m[k].(map[string]any); return x }
-func arr(v any, k string) []any          { m, _ := v.(map[string]any); x, _ := m[k].([]any); return x }
-func str(v any, k string) string         { m, _ := v.(map[string]any); x, _ := m[k].(string); return x }
-func num(v any, k string) int            { m, _ := v.(map[string]any); x, _ := m[k].(float64); return int(x) }
-func has(v any, k string) bool           { m, _ := v.(map[string]any); _, ok := m[k]; return ok }
+func obj(v any, k string) map[string]any {
+	m, _ := v.(map[string]any)
+	x, _ := m[k].(map[string]any)
+	return x
+}
+func arr(v any, k string) []any  { m, _ := v.(map[string]any); x, _ := m[k].([]any); return x }
+func str(v any, k string) string { m, _ := v.(map[string]any); x, _ := m[k].(string); return x }
+func num(v any, k string) int    { m, _ := v.(map[string]any); x, _ := m[k].(float64); return int(x) }
+func has(v any, k string) bool   { m, _ := v.(map[string]any); _, ok := m[k]; return ok }
 
 func parseArgs(t *testing.T, s string) any {
 	t.Helper()
