@@ -1,6 +1,7 @@
 package route
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -145,5 +146,37 @@ func TestEndpointKindsAreKeptApart(t *testing.T) {
 	x.Endpoint = pipeline.EndpointEmbeddings
 	if _, err := e.r.Serve(context.Background(), x); ceOf(t, err).Param != CapEndpoint {
 		t.Fatalf("embeddings request to a chat model: %v", err)
+	}
+}
+
+// naiveNeeds is the obvious definition quotedNeeds must agree with.
+func naiveNeeds(b []byte) need {
+	var n need
+	for _, g := range quotedGroups {
+		for _, m := range g.markers {
+			if bytes.Contains(b, m) {
+				n |= g.need
+			}
+		}
+	}
+	return n
+}
+
+func FuzzQuotedNeedsMatchesContains(f *testing.F) {
+	for _, s := range []string{`{"tools":[]}`, `{"messages":[{"content":[{"type":"image_url"}]}]}`, `"json_schema"`, `""tools"`, `x"`, ``} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := quotedNeeds(b), naiveNeeds(b); got != want {
+			t.Fatalf("quotedNeeds(%q) = %b, want %b", b, got, want)
+		}
+	})
+}
+
+func BenchmarkQuotedNeeds50KB(b *testing.B) {
+	body := []byte(`{"model":"m","messages":[{"role":"user","content":"` + strings.Repeat("lorem ipsum dolor sit amet ", 1900) + `"}]}`)
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		_ = quotedNeeds(body)
 	}
 }
