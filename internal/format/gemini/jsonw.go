@@ -3,8 +3,8 @@ package gemini
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/nexus-gateway/nexus/internal/jsonw"
 	"strconv"
-	"unicode/utf8"
 )
 
 // Hand-written JSON appenders for the stream encoder, which runs per chunk:
@@ -17,53 +17,7 @@ const hexDigits = "0123456789abcdef"
 // requires plus U+2028/U+2029 (which break JavaScript consumers of SSE), and
 // replaces invalid UTF-8 with U+FFFD as encoding/json does; it does not
 // HTML-escape, since frames are not embedded in HTML.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
+func appendString(dst []byte, s string) []byte { return jsonw.AppendString(dst, s) }
 
 // appendKey appends `"key":` for a key known to need no escaping.
 func appendKey(dst []byte, key string) []byte {

@@ -3,8 +3,8 @@ package responses
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/nexus-gateway/nexus/internal/jsonw"
 	"strconv"
-	"unicode/utf8"
 )
 
 // Allocation-free JSON writing: the stream encoder appends every frame into
@@ -18,51 +18,7 @@ const hexDigits = "0123456789abcdef"
 // requires plus U+2028/U+2029 (line breaks for JavaScript consumers) and
 // replaces invalid UTF-8 with U+FFFD, as encoding/json does; unlike
 // encoding/json it leaves <, > and & alone so text reaches clients as sent.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
+func appendString(dst []byte, s string) []byte { return jsonw.AppendString(dst, s) }
 
 // appendBytesString is appendString for text held in a []byte buffer; the
 // conversion does not allocate because the string does not escape.
