@@ -45,7 +45,7 @@ var usageKey = []string{"usage"}
 // stream chunk. The cheap substring test keeps the per-chunk cost near zero
 // for the chunks that carry none.
 func usageFromBody(b []byte) (canonical.Usage, bool) {
-	if !bytes.Contains(b, []byte(`"usage"`)) {
+	if !mayHoldUsage(b) {
 		return canonical.Usage{}, false
 	}
 	var m [1]jsonscan.Member
@@ -57,4 +57,26 @@ func usageFromBody(b []byte) (canonical.Usage, bool) {
 		return canonical.Usage{}, false
 	}
 	return w.canonical(), true
+}
+
+var usageKeyBytes = []byte(`"usage"`)
+
+// mayHoldUsage is the cheap pre-filter: some "usage" key followed by an
+// object. With include_usage every chunk says "usage":null, so looking for
+// the key alone would send every chunk to the scanner.
+func mayHoldUsage(b []byte) bool {
+	for {
+		i := bytes.Index(b, usageKeyBytes)
+		if i < 0 {
+			return false
+		}
+		b = b[i+len(usageKeyBytes):]
+		j := 0
+		for j < len(b) && (b[j] == ' ' || b[j] == '\t' || b[j] == '\n' || b[j] == '\r' || b[j] == ':') {
+			j++
+		}
+		if j < len(b) && b[j] == '{' {
+			return true
+		}
+	}
 }
