@@ -135,6 +135,9 @@ func (s *Server) writeStream(w http.ResponseWriter, r *http.Request, shape pipel
 	}
 	w.WriteHeader(status)
 	for err == nil {
+		// Hold the flush while the next frame is already buffered: every
+		// frame still leaves before the gateway waits on the upstream.
+		out.hold(st.Ready())
 		if werr := out.frame(f); werr != nil {
 			if ctx.Err() != nil || errors.Is(werr, errClientWrite) {
 				return statusClientClosed, &failure{Error: clientClosed(werr), written: true}
@@ -144,6 +147,7 @@ func (s *Server) writeStream(w http.ResponseWriter, r *http.Request, shape pipel
 		}
 		f, err = st.Next(ctx)
 	}
+	out.hold(false)
 	if errors.Is(err, io.EOF) {
 		_ = out.close()
 		return status, nil

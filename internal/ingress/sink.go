@@ -72,11 +72,18 @@ func (s *streamSink) frame(f pipeline.Frame) error {
 	return nil
 }
 
+// hold defers flushing while more frames are ready (SSE only).
+func (s *streamSink) hold(on bool) {
+	if s.sse != nil {
+		s.sse.Hold(on)
+	}
+}
+
 func (s *streamSink) close() error {
 	if s.array != nil {
 		return s.array.Close()
 	}
-	return nil
+	return s.sse.Flush()
 }
 
 // clientWriter tags write failures so they are told apart from encoding errors.

@@ -147,6 +147,12 @@ type Stream interface {
 	Close() error
 	// Usage returns the usage reported so far (nil when none); complete after io.EOF.
 	Usage() *canonical.Usage
+	// Ready reports whether Next would return without waiting on the
+	// network (a complete frame is already buffered). Ingress then writes
+	// the frame without flushing and flushes once it would wait: clients
+	// get every frame as soon as the gateway has nothing newer to send,
+	// with one flush per upstream read instead of one per frame.
+	Ready() bool
 }
 
 // Handler serves an Exchange.

@@ -123,6 +123,9 @@ func (r *Relay) finish() {
 // Usage is what the tap read so far.
 func (r *Relay) Usage() *canonical.Usage { return r.tap.Usage() }
 
+// Ready reports a complete frame already buffered (or the end reached).
+func (r *Relay) Ready() bool { return r.done || r.fail != nil || r.rd.Buffered() }
+
 // Close releases the upstream connection.
 func (r *Relay) Close() error {
 	err := r.body.Close()
@@ -234,6 +237,9 @@ func (t *Translator) scan() ([]canonical.Event, error) {
 
 // Usage is the last usage snapshot seen.
 func (t *Translator) Usage() *canonical.Usage { return t.usage }
+
+// Ready reports a complete upstream frame already buffered (or the end).
+func (t *Translator) Ready() bool { return t.ended || t.fail != nil || t.rd.Buffered() }
 
 // Close releases the upstream connection.
 func (t *Translator) Close() error {

@@ -209,3 +209,5 @@ func quotaErr(t testing.TB, err error) *canonical.Error {
 	}
 	return e
 }
+
+func (s *fakeStream) Ready() bool { return false }

@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -61,7 +62,8 @@ const logEvery = 10 * time.Second
 type Stage struct {
 	rules      []*rule
 	store      store
-	remote     bool // store is Redis: calls can fail and time out
+	remote     bool     // store is Redis: calls can fail and time out
+	flusher    *flusher // settles Redis reservations off the request path; nil in process
 	pricer     Pricer
 	log        *slog.Logger
 	now        func() time.Time
@@ -72,6 +74,7 @@ type Stage struct {
 	downUntil  atomic.Int64 // unix nanos; Redis is skipped until then
 	lastLog    atomic.Int64 // unix nanos of the last Redis-failure log line
 	suppressed atomic.Int64 // failures not logged since
+	closeOnce  sync.Once
 	stats      counters
 }
 
@@ -79,6 +82,7 @@ type Stage struct {
 type counters struct {
 	checked, rejected, downgraded, warned, unpriced atomic.Uint64
 	storeErrors, failOpen, failClosed, unsettled    atomic.Uint64
+	batches, settledSync                            atomic.Uint64
 }
 
 // Stats counts the stage's decisions since New.
@@ -96,6 +100,11 @@ type Stats struct {
 	// Unsettled counts settlements that did not reach Redis: the request's
 	// reservation stays charged (or, when admitted fail-open, it is not charged).
 	Unsettled uint64
+	// SettleBatches counts the script calls that applied queued settlements
+	// (many settlements each); SettledSync the settlements made on the
+	// request path because the queue was full or the stage closed.
+	SettleBatches uint64
+	SettledSync   uint64
 }
 
 // New builds the stage. pricer is required when a rule has a USD limit;
@@ -138,6 +147,10 @@ func New(cfg config.Quotas, pricer Pricer, logger *slog.Logger, now func() time.
 		return nil, err
 	}
 	s.store, s.remote = rs, true
+	if s.flusher, err = newFlusher(s, rs); err != nil {
+		_ = rs.close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -145,8 +158,32 @@ func New(cfg config.Quotas, pricer Pricer, logger *slog.Logger, now func() time.
 // passes every request straight through).
 func (s *Stage) Enabled() bool { return len(s.rules) > 0 }
 
-// Close releases the Redis connections.
-func (s *Stage) Close() error { return s.store.close() }
+// Close applies the settlements still queued (one last attempt, within
+// redis_timeout; what fails is counted in Stats().Unsettled) and releases
+// the Redis connections. Requests settling after Close do so synchronously
+// and fail (counted the same way). Close is idempotent.
+func (s *Stage) Close() error {
+	if s.flusher == nil {
+		return s.store.close()
+	}
+	var err error
+	s.closeOnce.Do(func() {
+		s.flusher.close()
+		err = s.store.close()
+	})
+	return err
+}
+
+// Flush applies the settlements queued so far to Redis now and waits for
+// the outcome (a no-op with in-process counters). The stage flushes on its
+// own within a few milliseconds; Flush is for readers that must see this
+// replica's settlements, such as tests and a graceful shutdown.
+func (s *Stage) Flush(ctx context.Context) error {
+	if s.flusher == nil {
+		return nil
+	}
+	return s.flusher.flush(ctx)
+}
 
 // Stats returns the decision counters.
 func (s *Stage) Stats() Stats {
@@ -155,6 +192,7 @@ func (s *Stage) Stats() Stats {
 		Checked: c.checked.Load(), Rejected: c.rejected.Load(), Downgraded: c.downgraded.Load(),
 		Warned: c.warned.Load(), Unpriced: c.unpriced.Load(), StoreErrors: c.storeErrors.Load(),
 		FailOpen: c.failOpen.Load(), FailClosed: c.failClosed.Load(), Unsettled: c.unsettled.Load(),
+		SettleBatches: c.batches.Load(), SettledSync: c.settledSync.Load(),
 	}
 }
 

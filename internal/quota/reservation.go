@@ -109,6 +109,20 @@ func (r *reservation) settle(ctx context.Context, ok bool, u *canonical.Usage, m
 		_ = s.store.adjust(ctx, r.counters) // in-process: cannot fail
 		return
 	}
+	// Off the request path: the flusher applies the deltas within a few
+	// milliseconds, merged with other settlements. Until then the counter
+	// still holds the reservation. The headers report this request's own
+	// adjustment of the value it was admitted at.
+	for i := range r.counters {
+		r.counters[i].used += r.counters[i].delta
+	}
+	if s.flusher.enqueue(r) {
+		return
+	}
+	for i := range r.counters { // the synchronous adjust below sets the real values
+		r.counters[i].used -= r.counters[i].delta
+	}
+	s.stats.settledSync.Add(1)
 	if s.isDown() {
 		s.stats.unsettled.Add(1)
 		return

@@ -226,3 +226,5 @@ func TestNewRefusesBadInput(t *testing.T) {
 		})
 	}
 }
+
+func (f *failingStream) Ready() bool { return false }

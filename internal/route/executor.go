@@ -193,6 +193,9 @@ type primed struct {
 	now      func() time.Time
 }
 
+// Ready: the first frame is held here, so it is ready until replayed.
+func (s *primed) Ready() bool { return !s.started || s.Stream.Ready() }
+
 func (s *primed) Next(ctx context.Context) (pipeline.Frame, error) {
 	if !s.started {
 		s.started = true

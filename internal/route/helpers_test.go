@@ -255,3 +255,5 @@ func ceOf(t *testing.T, err error) *canonical.Error {
 	}
 	return ce
 }
+
+func (s *stream) Ready() bool { return false }

@@ -397,3 +397,22 @@ func (r *Reader) fill() error {
 	r.readErr = io.ErrNoProgress
 	return nil
 }
+
+// Buffered reports whether a complete frame (or the end of input) is already
+// in the buffer, so the next call to Next will not wait on the source. A
+// relay uses it to decide when to flush: only when it would otherwise wait.
+func (r *Reader) Buffered() bool {
+	if r.done != nil || r.eof || r.readErr != nil {
+		return true
+	}
+	// Blank lines before a frame belong to it: a buffer holding only those
+	// and a partial frame is not a complete frame.
+	rest := bytes.TrimLeft(r.buf[r.pos:r.end], "\r\n")
+	return bytes.Contains(rest, lfLF) || bytes.Contains(rest, crCR) || bytes.Contains(rest, crlfCRLF)
+}
+
+var (
+	lfLF     = []byte("\n\n")
+	crCR     = []byte("\r\r")
+	crlfCRLF = []byte("\n\r\n")
+)

@@ -474,3 +474,33 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+func TestBufferedTellsWhetherNextWouldWait(t *testing.T) {
+	pr, pw := io.Pipe()
+	r := NewReader(pr, 0)
+	go func() { _, _ = pw.Write([]byte("data: 1\n\ndata: 2\n\ndata: 3")) }()
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if !r.Buffered() {
+		t.Fatal("frame 2 is complete in the buffer")
+	}
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if r.Buffered() {
+		t.Fatal("frame 3 is incomplete: Next would wait")
+	}
+	go func() { _, _ = pw.Write([]byte("\n\n")); _ = pw.Close() }()
+	if ev, err := r.Next(); err != nil || string(ev.Data) != "3" {
+		t.Fatalf("%q %v", ev.Data, err)
+	}
+	for _, in := range []string{"\r\n\r\ndata: x", "\n\ndata: x"} {
+		r := NewReader(strings.NewReader(in), 0)
+		r.buf = append(r.buf[:0], in...)
+		r.end = len(in)
+		if r.Buffered() {
+			t.Fatalf("%q: leading blank lines are not a frame", in)
+		}
+	}
+}

@@ -32,6 +32,31 @@ type Writer struct {
 	w       io.Writer
 	flush   func() error
 	scratch []byte
+	hold    bool // write without flushing: more frames are about to follow
+	pending bool // bytes written since the last flush
+}
+
+// Hold switches flushing off (true) while the caller knows more frames are
+// already available, and back on (false). Turning it off does not flush by
+// itself: the next write, or Flush, does.
+func (w *Writer) Hold(on bool) {
+	w.mu.Lock()
+	w.hold = on
+	w.mu.Unlock()
+}
+
+// Flush pushes out anything written while held.
+func (w *Writer) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.pending || w.flush == nil {
+		return nil
+	}
+	w.pending = false
+	if err := w.flush(); err != nil {
+		return fmt.Errorf("sse: flush: %w", err)
+	}
+	return nil
 }
 
 // NewWriter returns a Writer on an HTTP response. Flushing goes through
@@ -133,6 +158,11 @@ func (w *Writer) emit(frame []byte) error {
 	if w.flush == nil {
 		return nil
 	}
+	if w.hold {
+		w.pending = true
+		return nil
+	}
+	w.pending = false
 	if err := w.flush(); err != nil {
 		return fmt.Errorf("sse: flush: %w", err)
 	}

@@ -286,3 +286,30 @@ func TestRoundTripWriterToReader(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func TestHoldDefersFlushUntilReleased(t *testing.T) {
+	var buf bytes.Buffer
+	flushes := 0
+	w := NewWriterTo(&buf, func() error { flushes++; return nil })
+	w.Hold(true)
+	_ = w.WriteRaw([]byte("data: 1\n\n"))
+	_ = w.WriteEvent("", []byte("2"))
+	if flushes != 0 || buf.Len() == 0 {
+		t.Fatalf("held writes flushed %d times", flushes)
+	}
+	w.Hold(false)
+	_ = w.WriteRaw([]byte("data: 3\n\n"))
+	if flushes != 1 {
+		t.Fatalf("flushes = %d, want 1 after release", flushes)
+	}
+	_ = w.Flush()
+	if flushes != 1 {
+		t.Fatal("Flush with nothing pending must not flush")
+	}
+	w.Hold(true)
+	_ = w.WriteRaw([]byte("data: 4\n\n"))
+	_ = w.Flush()
+	if flushes != 2 || buf.String() != "data: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\n" {
+		t.Fatalf("flushes %d, body %q", flushes, buf.String())
+	}
+}
