@@ -67,8 +67,8 @@ type flusher struct {
 	mu    sync.RWMutex // excludes enqueue from Close: nothing is queued after the final drain
 	shut  bool
 	idPfx string
-	seq   uint64        // flusher goroutine only
-	retry *settleBatch  // a batch whose last attempt failed; flusher goroutine only
+	seq   uint64         // flusher goroutine only
+	retry *settleBatch   // a batch whose last attempt failed; flusher goroutine only
 	items []*reservation // waiting for the next batch; flusher goroutine only
 }
 

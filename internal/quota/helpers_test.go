@@ -185,6 +185,10 @@ func drain(t testing.TB, st pipeline.Stream) {
 // used reads one axis of the first rule's counter for key through State.
 func used(t testing.TB, s *Stage, key *pipeline.Key, rule, axis string) int64 {
 	t.Helper()
+	// Settlements reach Redis asynchronously; apply this stage's first.
+	if err := s.Flush(context.Background()); err != nil {
+		t.Logf("Flush: %v", err)
+	}
 	st, err := s.State(context.Background(), key)
 	if err != nil {
 		t.Fatalf("State: %v", err)

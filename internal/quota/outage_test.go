@@ -173,10 +173,13 @@ func TestRedisOutageAppliesPolicyWithinTheTimeout(t *testing.T) {
 	check("killed, fail-open", open, true, "", failOpenWarning)
 	check("killed, fail-closed", closed, false, CodeUnavailable, "")
 
+	// Settlements are retried in the background for a while; Close makes
+	// the last attempt and counts what could not be applied.
+	_ = open.Close()
 	so, sc := open.Stats(), closed.Stats()
-	// Every policy answer is counted, and an unchecked admission whose
-	// settlement could not reach Redis either is counted as unsettled.
-	if so.StoreErrors < wantFailOpen || so.FailOpen != wantFailOpen || so.FailClosed != 0 || so.Unsettled == 0 || so.Unsettled > so.FailOpen {
+	// Every policy answer is counted, and settlements that could not reach
+	// Redis (fail-open admissions' charges among them) are counted as unsettled.
+	if so.StoreErrors < wantFailOpen || so.FailOpen != wantFailOpen || so.FailClosed != 0 || so.Unsettled == 0 {
 		t.Errorf("fail-open stats = %+v, want %d fail-open admissions", so, wantFailOpen)
 	}
 	if sc.StoreErrors < wantFailClosed || sc.FailClosed != wantFailClosed || sc.FailOpen != 0 {

@@ -124,11 +124,20 @@ func (db *DB) InsertAudit(ctx context.Context, records []AuditRecord) error {
 					return fmt.Errorf("store: audit record %d of %d: %w", start+i+1, len(records), err)
 				}
 			}
-			q := db.q.insertAuditFull
-			if len(chunk) != auditChunk {
-				q = auditInsert(db.dialect, len(chunk))
+			var err error
+			if len(chunk) == auditChunk {
+				_, err = tx.ExecContext(ctx, db.q.insertAuditFull, args...)
+			} else {
+				// A short batch would need a statement of its own size,
+				// parsed and planned afresh every time (a fifth of a busy
+				// gateway's CPU on SQLite); the prepared one-row insert is
+				// reused per row inside the same transaction instead.
+				st := tx.StmtContext(ctx, db.insertAudit1)
+				for i := 0; i < len(chunk) && err == nil; i++ {
+					_, err = st.ExecContext(ctx, args[i*auditColumnCount:(i+1)*auditColumnCount]...)
+				}
 			}
-			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			if err != nil {
 				if db.dialect.isDataError(err) {
 					return fmt.Errorf("store: insert %d audit records: %w: %w", len(records), ErrInvalidRecord, err)
 				}

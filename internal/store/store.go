@@ -54,6 +54,7 @@ type DB struct {
 	// Prepared once: these run on every request.
 	keyByHash     *sql.Stmt
 	changeVersion *sql.Stmt
+	insertAudit1  *sql.Stmt // one audit row: short batches run it per row
 }
 
 // Option adjusts Open.
@@ -144,6 +145,9 @@ func (db *DB) init(ctx context.Context) error {
 	if db.changeVersion, err = db.sql.PrepareContext(ctx, db.q.changeVersion); err != nil {
 		return fmt.Errorf("store: prepare change version: %w", err)
 	}
+	if db.insertAudit1, err = db.sql.PrepareContext(ctx, auditInsert(db.dialect, 1)); err != nil {
+		return fmt.Errorf("store: prepare audit insert: %w", err)
+	}
 	return nil
 }
 
@@ -178,7 +182,7 @@ func parseDSN(dsn string) (d *dialect, driverDSN string, memory bool, err error)
 // Close releases the connections. For ":memory:" the data is gone.
 func (db *DB) Close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{db.keyByHash, db.changeVersion} {
+	for _, st := range []*sql.Stmt{db.keyByHash, db.changeVersion, db.insertAudit1} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
