@@ -7,6 +7,7 @@ package jsonscan
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -279,7 +280,11 @@ func (s *scanner) str() (escaped bool, err error) {
 	s.i++ // opening quote
 	b := s.b
 	for {
-		// Fast inner loop over ordinary bytes.
+		// Eight bytes at a time while none of them needs attention, then
+		// byte by byte: prompts are long runs of ordinary text.
+		for s.i+8 <= len(b) && plainWord(binary.LittleEndian.Uint64(b[s.i:])) {
+			s.i += 8
+		}
 		for s.i < len(b) && plain[b[s.i]] {
 			s.i++
 		}
@@ -310,6 +315,28 @@ func (s *scanner) str() (escaped bool, err error) {
 			return escaped, s.errf("control character in string")
 		}
 	}
+}
+
+// SWAR constants: every byte of the word set to 0x01, 0x80, '"' and '\\'.
+const (
+	ones      = 0x0101010101010101
+	highs     = 0x8080808080808080
+	quotes    = ones * '"'
+	backslash = ones * '\\'
+	spaces    = ones * 0x20
+)
+
+// plainWord reports whether none of the 8 bytes in w is a control byte
+// (< 0x20), a quote or a backslash. Bytes >= 0x80 (UTF-8) are plain. The
+// tests are the classic "has a byte less than n" and "has a zero byte"
+// bit tricks; they never miss a special byte.
+func plainWord(w uint64) bool {
+	less := (w - spaces) & ^w & highs
+	q := w ^ quotes
+	hasQuote := (q - ones) & ^q & highs
+	bs := w ^ backslash
+	hasBS := (bs - ones) & ^bs & highs
+	return less|hasQuote|hasBS == 0
 }
 
 func hex4(b []byte) bool {
