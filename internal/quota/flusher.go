@@ -171,13 +171,22 @@ func (f *flusher) run() {
 			}
 		case reply := <-f.reqs:
 			f.drainQueue()
-			reply <- f.write(false)
+			err := f.write(false)
+			if err != nil {
+				arm(retryEvery)
+			}
+			reply <- err
 		case <-f.stop:
 			f.drainQueue()
+			// One last attempt at the failed batch and one at the rest
+			// (Close waits at most two redis_timeouts); nothing retries
+			// after this, so what fails is counted as unsettled.
 			if f.write(true) != nil {
-				// Nothing will retry: count what stays unsettled.
 				f.drop(f.retry)
-				f.drop(f.batch())
+				f.retry = nil
+				if f.write(true) != nil {
+					f.drop(f.retry)
+				}
 			}
 			return
 		}

@@ -142,3 +142,72 @@ func TestRedisReleaseNeverDrivesACounterNegative(t *testing.T) {
 		t.Errorf("tpm = %d after a release into a lost window, want 0 (never negative)", got)
 	}
 }
+
+// While Redis is frozen the flusher keeps its failed batch for a retry and
+// the queue fills up; settlements then fall back to the request path
+// (bounded memory, bounded wait), and once Redis is back every queued
+// settlement is applied.
+func TestRedisFullSettlementQueueFallsBackToTheRequestPath(t *testing.T) {
+	redisURL, srv := ownRedis(t)
+	rule := config.QuotaRule{Name: uniqueName("full"), Scope: "key", TPM: 1 << 40}
+	awayFromMinuteEdge(8 * time.Second)
+	s := redisStage(t, redisURL, config.QuotaFailOpen, 100*time.Millisecond, rule)
+	if err := srv.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	win := axisTPM.window(time.Now())
+	queued := 0
+	fill := func() {
+		for deadline := time.Now().Add(3 * time.Second); ; queued++ {
+			r := &reservation{stage: s}
+			r.counters = append(r.buf[:0], counter{rule: s.rules[0], axis: axisTPM, subject: keyA.ID, window: win, limit: 1 << 40, delta: 1})
+			if !s.flusher.enqueue(r) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("queue still accepting after %d settlements; want it bounded", queued)
+			}
+		}
+	}
+	// The first fill can race the flusher's first attempt (it takes one
+	// more batch once that attempt has failed); after it, the queue stays full.
+	fill()
+	time.Sleep(300 * time.Millisecond)
+	fill()
+	if max := settleQueueCap + 2*flushBatch; queued > max {
+		t.Errorf("%d settlements queued, want at most %d", queued, max)
+	}
+	start := time.Now()
+	if _, err := s.Serve(context.Background(), request(t, keyA, "gpt-4o", 400, 100), &upstream{usage: fixedUsage(1, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 2*100*time.Millisecond+150*time.Millisecond {
+		t.Errorf("request took %v, want at most a reservation and a settlement timeout", took)
+	}
+	st := s.Stats()
+	if st.SettledSync != 1 || st.FailOpen != 1 {
+		t.Errorf("stats = %+v, want the request admitted fail-open and settled on the request path", st)
+	}
+	if err := srv.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * downCooldown)
+	var err error
+	for deadline := time.Now().Add(3 * time.Second); ; {
+		if err = s.Flush(context.Background()); err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("Flush after Redis resumed: %v", err)
+	}
+	// The fail-open request's own settlement could not reach Redis (it ran
+	// synchronously during the outage); every queued one is applied once.
+	if got := used(t, s, keyA, rule.Name, "tpm"); got != int64(queued) {
+		t.Errorf("tpm = %d, want the %d queued settlements applied exactly once", got, queued)
+	}
+	if st := s.Stats(); st.Unsettled != 1 {
+		t.Errorf("stats = %+v, want only the synchronous settlement unsettled", st)
+	}
+}

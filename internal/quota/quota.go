@@ -5,7 +5,8 @@
 //
 // Enforcement reserves a request's estimated cost and tokens before it is
 // dispatched and settles them with the real usage afterwards (when a
-// streamed answer ends or is closed), so concurrent requests overspend by
+// streamed answer ends or is closed; with Redis, asynchronously, batched by a
+// background flusher), so concurrent requests overspend by
 // at most their under-estimates. Counters live in this process by default
 // and in Redis when configured, where one Lua script checks and increments
 // all of a request's counters atomically, so replicas share one budget.
@@ -97,8 +98,10 @@ type Stats struct {
 	StoreErrors uint64
 	FailOpen    uint64 // requests admitted unchecked because Redis could not answer
 	FailClosed  uint64 // requests refused with 503 QUOTA_UNAVAILABLE for the same reason
-	// Unsettled counts settlements that did not reach Redis: the request's
-	// reservation stays charged (or, when admitted fail-open, it is not charged).
+	// Unsettled counts settlements that did not reach Redis (after the
+	// flusher's retries, or on the request path when its queue was full):
+	// the request's reservation stays charged (or, when admitted
+	// fail-open, it is not charged).
 	Unsettled uint64
 	// SettleBatches counts the script calls that applied queued settlements
 	// (many settlements each); SettledSync the settlements made on the
@@ -158,8 +161,9 @@ func New(cfg config.Quotas, pricer Pricer, logger *slog.Logger, now func() time.
 // passes every request straight through).
 func (s *Stage) Enabled() bool { return len(s.rules) > 0 }
 
-// Close applies the settlements still queued (one last attempt, within
-// redis_timeout; what fails is counted in Stats().Unsettled) and releases
+// Close applies the settlements still queued (a last attempt at a failed
+// batch and one at the rest, each within redis_timeout; what fails is
+// counted in Stats().Unsettled) and releases
 // the Redis connections. Requests settling after Close do so synchronously
 // and fail (counted the same way). Close is idempotent.
 func (s *Stage) Close() error {

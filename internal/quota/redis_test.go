@@ -87,6 +87,12 @@ func TestRedisReplicasShareOneRPMAndUSDBudget(t *testing.T) {
 		return canonical.Usage{InputTokens: 100 + i%40, OutputTokens: 1024 + (i*37)%2000}
 	})
 	checkBudgetRun(t, run, usdToMicros(0.5), 200, 47)
+	// Each replica settles asynchronously; apply both before reading.
+	for _, s := range []*Stage{c, d} {
+		if err := s.Flush(context.Background()); err != nil {
+			t.Fatalf("Flush: %v", err)
+		}
+	}
 	for _, s := range []*Stage{c, d} {
 		if got := used(t, s, keyA, usd.Name, "usd_per_day"); got != run.spent {
 			t.Errorf("shared counter = %d µ$, want the %d µ$ spent through both replicas", got, run.spent)
@@ -119,6 +125,10 @@ func TestReplicaProcess(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// Spread the burst over ~200 ms: a request takes one Redis round
+			// trip, so an unspread burst can be over before the other
+			// process, started a few ms later, sends its first request.
+			time.Sleep(time.Duration(i) * 2500 * time.Microsecond)
 			kind := []string{"rpm", "usd"}[i%2]
 			// Usage equals the estimate (100 in, 100 out: 1250 µ$), so the
 			// USD counter grows by exactly the reservations.
