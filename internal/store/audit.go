@@ -74,6 +74,9 @@ const auditColumns = `id, ts, day, client_request_id, key_id, key_name, key_pref
 
 const auditColumnCount = 32
 
+// auditSizes are the row counts of the prepared audit inserts, largest first.
+var auditSizes = []int{auditChunk, 64, 8, 1}
+
 // auditChunk bounds the rows per INSERT statement: 500 × 32 = 16 000 bind
 // parameters, under SQLite's 32 766 and PostgreSQL's 65 535.
 const auditChunk = 500
@@ -124,18 +127,21 @@ func (db *DB) InsertAudit(ctx context.Context, records []AuditRecord) error {
 					return fmt.Errorf("store: audit record %d of %d: %w", start+i+1, len(records), err)
 				}
 			}
+			// Write the chunk with the largest prepared sizes that fit: a
+			// statement of the batch's own size would be parsed and planned
+			// afresh every time (a fifth of a busy gateway's CPU on SQLite).
 			var err error
-			if len(chunk) == auditChunk {
-				_, err = tx.ExecContext(ctx, db.q.insertAuditFull, args...)
-			} else {
-				// A short batch would need a statement of its own size,
-				// parsed and planned afresh every time (a fifth of a busy
-				// gateway's CPU on SQLite); the prepared one-row insert is
-				// reused per row inside the same transaction instead.
-				st := tx.StmtContext(ctx, db.insertAudit1)
-				for i := 0; i < len(chunk) && err == nil; i++ {
-					_, err = st.ExecContext(ctx, args[i*auditColumnCount:(i+1)*auditColumnCount]...)
+			for off := 0; off < len(chunk) && err == nil; {
+				n := auditSizes[0]
+				for _, size := range auditSizes {
+					if size <= len(chunk)-off {
+						n = size
+						break
+					}
 				}
+				st := tx.StmtContext(ctx, db.insertAuditN[n])
+				_, err = st.ExecContext(ctx, args[off*auditColumnCount:(off+n)*auditColumnCount]...)
+				off += n
 			}
 			if err != nil {
 				if db.dialect.isDataError(err) {

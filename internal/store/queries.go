@@ -19,7 +19,6 @@ type queries struct {
 	putCredential string
 	credential    string
 
-	insertAuditFull string // auditChunk rows; shorter batches render their own
 	auditByID       string
 	usageSummary    string
 	usageDaily      string
@@ -32,7 +31,6 @@ const keyColumns = `id, name, hash, hash_version, prefix, enabled, status, expir
 func buildQueries(d *dialect) queries {
 	summary, daily, by := usageQueries(d)
 	return queries{
-		insertAuditFull: auditInsert(d, auditChunk),
 		auditByID:       d.bind(`SELECT ` + auditColumns + ` FROM audit_records WHERE id = ?`),
 		usageSummary:    summary,
 		usageDaily:      daily,

@@ -54,7 +54,10 @@ type DB struct {
 	// Prepared once: these run on every request.
 	keyByHash     *sql.Stmt
 	changeVersion *sql.Stmt
-	insertAudit1  *sql.Stmt // one audit row: short batches run it per row
+	// insertAuditN holds prepared multi-row audit inserts for a few batch
+	// sizes (auditSizes); a batch is written greedily with the largest that
+	// fits, so no statement is ever planned on the write path.
+	insertAuditN map[int]*sql.Stmt
 }
 
 // Option adjusts Open.
@@ -145,8 +148,13 @@ func (db *DB) init(ctx context.Context) error {
 	if db.changeVersion, err = db.sql.PrepareContext(ctx, db.q.changeVersion); err != nil {
 		return fmt.Errorf("store: prepare change version: %w", err)
 	}
-	if db.insertAudit1, err = db.sql.PrepareContext(ctx, auditInsert(db.dialect, 1)); err != nil {
-		return fmt.Errorf("store: prepare audit insert: %w", err)
+	db.insertAuditN = make(map[int]*sql.Stmt, len(auditSizes))
+	for _, n := range auditSizes {
+		st, err := db.sql.PrepareContext(ctx, auditInsert(db.dialect, n))
+		if err != nil {
+			return fmt.Errorf("store: prepare audit insert: %w", err)
+		}
+		db.insertAuditN[n] = st
 	}
 	return nil
 }
@@ -182,7 +190,11 @@ func parseDSN(dsn string) (d *dialect, driverDSN string, memory bool, err error)
 // Close releases the connections. For ":memory:" the data is gone.
 func (db *DB) Close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{db.keyByHash, db.changeVersion, db.insertAudit1} {
+	stmts := []*sql.Stmt{db.keyByHash, db.changeVersion}
+	for _, st := range db.insertAuditN {
+		stmts = append(stmts, st)
+	}
+	for _, st := range stmts {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
