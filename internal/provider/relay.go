@@ -37,6 +37,14 @@ type Relay struct {
 	done bool
 	fail error
 	tail []byte // a frame the tap asked for at EOF, sent after the last upstream frame
+
+	// Coalesce hands out, as one Frame, every complete frame already
+	// buffered behind the first: one write, one scrub and one pass through
+	// the stream wrappers per upstream read instead of per frame. Only for
+	// callers that use Raw alone (SSE ingress of the same wire); Data and
+	// Name are then empty.
+	Coalesce bool
+	batch    []byte
 }
 
 // NewRelay wraps an upstream SSE body. The idle watchdog starts now.
@@ -97,9 +105,30 @@ func (r *Relay) Next(ctx context.Context) (pipeline.Frame, error) {
 	if r.tap.Observe(ev) {
 		r.finish()
 	}
+	if r.Coalesce && !r.done && r.rd.HasFrame() {
+		return r.coalesce(ev.Raw), nil
+	}
 	// Scrub costs one substring search per frame and allocates only when an
 	// upstream echoed our credential.
 	return pipeline.Frame{Raw: Scrub(ev.Raw, r.ep.APIKey), Data: ev.Data, Name: ev.Name}, nil
+}
+
+// coalesce appends to first every complete frame already buffered, each
+// still shown to the tap, stopping after the terminal one. A read error is
+// left in the reader, which returns it again on the next call.
+func (r *Relay) coalesce(first []byte) pipeline.Frame {
+	r.batch = append(r.batch[:0], first...)
+	for !r.done && r.rd.HasFrame() {
+		ev, err := r.rd.Next()
+		if err != nil {
+			break
+		}
+		r.batch = append(r.batch, ev.Raw...)
+		if r.tap.Observe(ev) {
+			r.finish()
+		}
+	}
+	return pipeline.Frame{Raw: Scrub(r.batch, r.ep.APIKey)}
 }
 
 // completeFrame ends a frame cut before its blank line with the line

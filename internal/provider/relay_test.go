@@ -122,3 +122,42 @@ func TestTranslatorHandsStrayFramesToTheDecoder(t *testing.T) {
 		t.Fatalf("err = %v, want the stray error", err)
 	}
 }
+
+// TestCoalescedRelayKeepsEveryByteAndStopsAtTheEnd: frames already buffered
+// together leave as one frame, byte for byte, the tap still sees each one,
+// and nothing after the terminal frame is relayed.
+func TestCoalescedRelayKeepsEveryByteAndStopsAtTheEnd(t *testing.T) {
+	body := "data: 1\n\ndata: 2\n\n: keep-alive\n\ndata: END\n\ndata: after\n\n"
+	ep := &Endpoint{Name: "p", APIKey: "sk-secret-key"}
+	r := NewRelay(ep, NewCall(context.Background(), Timeouts{}), io.NopCloser(strings.NewReader(body)), &fakeTap{}, &pipeline.Exchange{}, time.Now)
+	r.Coalesce = true
+	defer r.Close()
+	var got strings.Builder
+	frames := 0
+	for {
+		f, err := r.Next(context.Background())
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames++
+		got.Write(f.Raw)
+	}
+	want := "data: 1\n\ndata: 2\n\n: keep-alive\n\ndata: END\n\n"
+	if got.String() != want {
+		t.Fatalf("relayed %q, want %q", got.String(), want)
+	}
+	if frames != 1 {
+		t.Fatalf("%d frames: everything was buffered together and should leave together", frames)
+	}
+	// The credential is still scrubbed from a coalesced batch.
+	r2 := NewRelay(ep, NewCall(context.Background(), Timeouts{}), io.NopCloser(strings.NewReader("data: sk-secret-key\n\ndata: END\n\n")), &fakeTap{}, &pipeline.Exchange{}, time.Now)
+	r2.Coalesce = true
+	defer r2.Close()
+	f, err := r2.Next(context.Background())
+	if err != nil || strings.Contains(string(f.Raw), "sk-secret-key") {
+		t.Fatalf("%q %v", f.Raw, err)
+	}
+}

@@ -398,6 +398,16 @@ func (r *Reader) fill() error {
 	return nil
 }
 
+// HasFrame reports whether a complete frame is already in the buffer, so
+// that Next returns it without reading.
+func (r *Reader) HasFrame() bool {
+	if r.done != nil {
+		return false
+	}
+	rest := bytes.TrimLeft(r.buf[r.pos:r.end], "\r\n")
+	return bytes.Contains(rest, lfLF) || bytes.Contains(rest, crCR) || bytes.Contains(rest, crlfCRLF)
+}
+
 // Buffered reports whether a complete frame (or the end of input) is already
 // in the buffer, so the next call to Next will not wait on the source. A
 // relay uses it to decide when to flush: only when it would otherwise wait.
@@ -407,8 +417,7 @@ func (r *Reader) Buffered() bool {
 	}
 	// Blank lines before a frame belong to it: a buffer holding only those
 	// and a partial frame is not a complete frame.
-	rest := bytes.TrimLeft(r.buf[r.pos:r.end], "\r\n")
-	return bytes.Contains(rest, lfLF) || bytes.Contains(rest, crCR) || bytes.Contains(rest, crlfCRLF)
+	return r.HasFrame()
 }
 
 var (

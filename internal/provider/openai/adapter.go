@@ -76,7 +76,7 @@ func (a *Adapter) Do(ctx context.Context, x *pipeline.Exchange, t pipeline.Targe
 	if x.Stream && provider.IsEventStream(resp.Header) {
 		if same {
 			return &pipeline.Response{Status: resp.StatusCode, Header: hdr,
-				Stream: provider.NewRelay(a.ep, call, resp.Body, &tap{}, x, a.now)}, nil
+				Stream: a.relay(call, resp, x)}, nil
 		}
 		return &pipeline.Response{Status: http.StatusOK,
 			Stream: provider.NewTranslator(a.ep, call, resp.Body, openaifmt.NewStreamDecoder(), x, a.now)}, nil
@@ -136,4 +136,12 @@ func (a *Adapter) prepare(dst []byte, x *pipeline.Exchange, t pipeline.Target, s
 		return out, err
 	}
 	return append(dst, body...), nil
+}
+
+// relay builds the byte relay for an OpenAI-shaped caller: SSE out, so
+// frames buffered together may leave together.
+func (a *Adapter) relay(call *provider.Call, resp *http.Response, x *pipeline.Exchange) *provider.Relay {
+	r := provider.NewRelay(a.ep, call, resp.Body, &tap{}, x, a.now)
+	r.Coalesce = true
+	return r
 }
