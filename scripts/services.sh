@@ -27,11 +27,13 @@ start_services() {
   if [ -n "$pgbin" ] && id postgres >/dev/null 2>&1; then
     local data="$SERVICES_DIR/pg"
     mkdir -p "$data" && chown postgres:postgres "$SERVICES_DIR" "$data" && chmod 755 "$SERVICES_DIR"
-    # PostgreSQL refuses to run as root: run it as the postgres user.
-    runuser -u postgres -- "$pgbin/initdb" -D "$data" -A trust -U nexus >"$SERVICES_DIR/initdb.log" 2>&1
-    runuser -u postgres -- "$pgbin/pg_ctl" -D "$data" -l "$SERVICES_DIR/pg.log" -w \
-      -o "-p $PG_PORT -k $SERVICES_DIR -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
-    runuser -u postgres -- "$pgbin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U nexus nexus_test
+    # PostgreSQL refuses to run as root: run it as the postgres user, from
+    # a directory that user can enter (the checkout may live under /root).
+    (cd "$SERVICES_DIR" &&
+      runuser -u postgres -- "$pgbin/initdb" -D "$data" -A trust -U nexus >"$SERVICES_DIR/initdb.log" 2>&1 &&
+      runuser -u postgres -- "$pgbin/pg_ctl" -D "$data" -l "$SERVICES_DIR/pg.log" -w \
+        -o "-p $PG_PORT -k $SERVICES_DIR -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null &&
+      runuser -u postgres -- "$pgbin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U nexus nexus_test)
     export NEXUS_TEST_POSTGRES="postgres://nexus@127.0.0.1:$PG_PORT/nexus_test?sslmode=disable"
     export NEXUS_TEST_PGBIN="$pgbin"
     echo "postgres on $NEXUS_TEST_POSTGRES"
@@ -43,7 +45,7 @@ start_services() {
 stop_services() {
   if [ -f "$SERVICES_DIR/redis.pid" ]; then kill "$(cat "$SERVICES_DIR/redis.pid")" 2>/dev/null || true; fi
   if [ -n "${NEXUS_TEST_PGBIN:-}" ]; then
-    runuser -u postgres -- "$NEXUS_TEST_PGBIN/pg_ctl" -D "$SERVICES_DIR/pg" -m immediate stop >/dev/null 2>&1 || true
+    (cd "$SERVICES_DIR" && runuser -u postgres -- "$NEXUS_TEST_PGBIN/pg_ctl" -D "$SERVICES_DIR/pg" -m immediate stop >/dev/null 2>&1) || true
   fi
   rm -rf "$SERVICES_DIR"
 }
