@@ -19,10 +19,10 @@ type queries struct {
 	putCredential string
 	credential    string
 
-	auditByID       string
-	usageSummary    string
-	usageDaily      string
-	usageBy         map[string]string // by dimension
+	auditByID    string
+	usageSummary string
+	usageDaily   string
+	usageBy      map[string]string // by dimension
 }
 
 const keyColumns = `id, name, hash, hash_version, prefix, enabled, status, expires_at,
@@ -31,10 +31,10 @@ const keyColumns = `id, name, hash, hash_version, prefix, enabled, status, expir
 func buildQueries(d *dialect) queries {
 	summary, daily, by := usageQueries(d)
 	return queries{
-		auditByID:       d.bind(`SELECT ` + auditColumns + ` FROM audit_records WHERE id = ?`),
-		usageSummary:    summary,
-		usageDaily:      daily,
-		usageBy:         by,
+		auditByID:    d.bind(`SELECT ` + auditColumns + ` FROM audit_records WHERE id = ?`),
+		usageSummary: summary,
+		usageDaily:   daily,
+		usageBy:      by,
 
 		createMigrations: `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version    INTEGER NOT NULL PRIMARY KEY,
