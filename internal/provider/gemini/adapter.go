@@ -81,40 +81,16 @@ func (a *Adapter) Do(ctx context.Context, x *pipeline.Exchange, t pipeline.Targe
 	if err != nil {
 		return nil, err
 	}
-	hdr := provider.FilterResponseHeaders(resp.Header, pipeline.ShapeGemini, a.ep.APIKey)
-	if resp.StatusCode >= 400 {
-		defer call.Close()
-		defer resp.Body.Close()
-		return nil, a.ep.UpstreamError(call, resp, hdr, geminifmt.DecodeError, a.now())
-	}
-	if x.Stream && provider.IsEventStream(resp.Header) {
-		if same {
-			return &pipeline.Response{Status: resp.StatusCode, Header: hdr,
-				Stream: provider.NewRelay(a.ep, call, resp.Body, newTap(), x, a.now)}, nil
-		}
-		return &pipeline.Response{Status: http.StatusOK,
-			Stream: provider.NewTranslator(a.ep, call, resp.Body, geminifmt.NewStreamDecoder(), x, a.now)}, nil
-	}
-	defer call.Close()
-	defer resp.Body.Close()
-	out, release, err := a.ep.ReadUnary(call, resp, &a.bufs, a.maxResponse)
-	if err != nil {
-		return nil, err
-	}
-	x.UpstreamTotal = a.now().Sub(x.UpstreamStart)
-	cr, derr := geminifmt.DecodeResponse(out)
-	if !same {
-		defer release()
-		if derr != nil {
-			return nil, provider.UndecodableAnswer(a.ep.Name, derr)
-		}
-		return &pipeline.Response{Status: http.StatusOK, Canonical: cr, Usage: cr.Usage}, nil
-	}
-	r := &pipeline.Response{Status: resp.StatusCode, Header: hdr, Body: out, Release: release}
-	if derr == nil {
-		r.Usage = cr.Usage
-	}
-	return r, nil
+	return a.ep.Answer(call, resp, x, same, &wire, &a.bufs, a.maxResponse, a.now)
+}
+
+// wire is the Gemini codec as the shared answer handling sees it.
+var wire = provider.Wire{
+	Shape:          pipeline.ShapeGemini,
+	DecodeError:    geminifmt.DecodeError,
+	DecodeResponse: geminifmt.DecodeResponse,
+	NewDecoder:     func() provider.StreamDecoder { return geminifmt.NewStreamDecoder() },
+	NewTap:         func() provider.Tap { return newTap() },
 }
 
 func (a *Adapter) prepare(dst []byte, x *pipeline.Exchange, t pipeline.Target, same bool) ([]byte, error) {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/nexus-gateway/nexus/internal/canonical"
 	"github.com/nexus-gateway/nexus/internal/fastpath"
 	openaifmt "github.com/nexus-gateway/nexus/internal/format/openai"
 	"github.com/nexus-gateway/nexus/internal/pipeline"
@@ -67,40 +68,25 @@ func (a *Adapter) Do(ctx context.Context, x *pipeline.Exchange, t pipeline.Targe
 	if err != nil {
 		return nil, err
 	}
-	hdr := provider.FilterResponseHeaders(resp.Header, pipeline.ShapeOpenAI, a.ep.APIKey)
-	if resp.StatusCode >= 400 {
-		defer call.Close()
-		defer resp.Body.Close()
-		return nil, a.ep.UpstreamError(call, resp, hdr, openaifmt.DecodeError, a.now())
-	}
-	if x.Stream && provider.IsEventStream(resp.Header) {
-		if same {
-			return &pipeline.Response{Status: resp.StatusCode, Header: hdr,
-				Stream: a.relay(call, resp, x)}, nil
+	return a.ep.Answer(call, resp, x, same, &wire, &a.bufs, a.maxResponse, a.now)
+}
+
+// wire is the OpenAI codec as the shared answer handling sees it. Unary
+// usage is read by the one-member scan rather than a full decode, and the
+// byte relay coalesces buffered frames (OpenAI-family callers take SSE as is).
+var wire = provider.Wire{
+	Shape:          pipeline.ShapeOpenAI,
+	DecodeError:    openaifmt.DecodeError,
+	DecodeResponse: openaifmt.DecodeResponse,
+	NewDecoder:     func() provider.StreamDecoder { return openaifmt.NewStreamDecoder() },
+	NewTap:         func() provider.Tap { return &tap{} },
+	Usage: func(b []byte) *canonical.Usage {
+		if u, ok := usageFromBody(b); ok {
+			return &u
 		}
-		return &pipeline.Response{Status: http.StatusOK,
-			Stream: provider.NewTranslator(a.ep, call, resp.Body, openaifmt.NewStreamDecoder(), x, a.now)}, nil
-	}
-	defer call.Close()
-	defer resp.Body.Close()
-	out, release, err := a.ep.ReadUnary(call, resp, &a.bufs, a.maxResponse)
-	if err != nil {
-		return nil, err
-	}
-	x.UpstreamTotal = a.now().Sub(x.UpstreamStart)
-	if !same {
-		defer release()
-		cr, err := openaifmt.DecodeResponse(out)
-		if err != nil {
-			return nil, provider.UndecodableAnswer(a.ep.Name, err)
-		}
-		return &pipeline.Response{Status: http.StatusOK, Canonical: cr, Usage: cr.Usage}, nil
-	}
-	r := &pipeline.Response{Status: resp.StatusCode, Header: hdr, Body: out, Release: release}
-	if u, ok := usageFromBody(out); ok {
-		r.Usage = &u
-	}
-	return r, nil
+		return nil
+	},
+	Coalesce: true,
 }
 
 // prepare builds the upstream body: spliced bytes on the fast path, an
@@ -136,12 +122,4 @@ func (a *Adapter) prepare(dst []byte, x *pipeline.Exchange, t pipeline.Target, s
 		return out, err
 	}
 	return append(dst, body...), nil
-}
-
-// relay builds the byte relay for an OpenAI-shaped caller: SSE out, so
-// frames buffered together may leave together.
-func (a *Adapter) relay(call *provider.Call, resp *http.Response, x *pipeline.Exchange) *provider.Relay {
-	r := provider.NewRelay(a.ep, call, resp.Body, &tap{}, x, a.now)
-	r.Coalesce = true
-	return r
 }
