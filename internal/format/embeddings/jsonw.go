@@ -5,7 +5,6 @@ import (
 	"strconv"
 )
 
-const hexDigits = "0123456789abcdef"
 
 // appendString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD (as
 // encoding/json does), so the output is always valid JSON.
