@@ -10,7 +10,6 @@ import (
 // encoding/json so a steady stream costs no allocation per frame: every
 // frame is written into one reused buffer.
 
-
 // appendString appends s as a JSON string literal (internal/jsonw).
 func appendString(b []byte, s string) []byte { return jsonw.AppendString(b, s) }
 

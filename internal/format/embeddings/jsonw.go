@@ -5,7 +5,6 @@ import (
 	"strconv"
 )
 
-
 // appendString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD (as
 // encoding/json does), so the output is always valid JSON.
 func appendString(dst []byte, s string) []byte { return jsonw.AppendString(dst, s) }

@@ -11,7 +11,6 @@ import (
 // building frames into one reused buffer keeps it allocation-free where
 // json.Marshal would allocate for every frame.
 
-
 // appendString appends s as a JSON string literal. It escapes what JSON
 // requires plus U+2028/U+2029 (which break JavaScript consumers of SSE), and
 // replaces invalid UTF-8 with U+FFFD as encoding/json does; it does not

@@ -8,7 +8,6 @@ import (
 // Allocation-free JSON writing for the stream encoder's hot path: frames are
 // appended into a reused buffer instead of marshalled through reflection.
 
-
 // appendJSONString appends s as a JSON string literal. It escapes what
 // RFC 8259 requires plus U+2028/U+2029 (line breaks for JavaScript
 // consumers) and replaces invalid UTF-8 with U+FFFD, as encoding/json does.

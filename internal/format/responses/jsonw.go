@@ -12,7 +12,6 @@ import (
 // response object is written the same way so streamed and unary answers
 // share one renderer.
 
-
 // appendString appends s as a JSON string literal. It escapes what RFC 8259
 // requires plus U+2028/U+2029 (line breaks for JavaScript consumers) and
 // replaces invalid UTF-8 with U+FFFD, as encoding/json does; unlike
