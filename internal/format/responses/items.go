@@ -2,11 +2,9 @@ package responses
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strconv"
-	"strings"
 
 	"github.com/nexus-gateway/nexus/internal/canonical"
 )
@@ -423,41 +421,11 @@ func pruneEmpty(extra json.RawMessage) json.RawMessage {
 	return b
 }
 
-// parseDataURL splits "data:<mime>;base64,<payload>". isData is false for
-// any other URL (non-base64 data URLs stay URLs).
+// parseDataURL and dataURL are the canonical data-URL helpers.
 func parseDataURL(s string) (mime string, data []byte, isData bool, err error) {
-	rest, ok := strings.CutPrefix(s, "data:")
-	if !ok {
-		return "", nil, false, nil
-	}
-	meta, payload, ok := strings.Cut(rest, ",")
-	if !ok || !strings.HasSuffix(meta, ";base64") {
-		return "", nil, false, nil
-	}
-	data, err = decodeBase64(payload)
-	if err != nil {
-		return "", nil, true, err
-	}
-	return strings.TrimSuffix(meta, ";base64"), data, true, nil
+	return canonical.ParseDataURL(s)
 }
 
-// decodeBase64 accepts padded and unpadded standard base64.
-func decodeBase64(s string) ([]byte, error) {
-	if strings.HasSuffix(s, "=") || len(s)%4 == 0 {
-		return base64.StdEncoding.DecodeString(s)
-	}
-	return base64.RawStdEncoding.DecodeString(s)
-}
+func dataURL(mime string, data []byte) string { return canonical.DataURL(mime, data) }
 
-// dataURL renders bytes as a data URL.
-func dataURL(mime string, data []byte) string {
-	var b strings.Builder
-	b.Grow(len("data:;base64,") + len(mime) + base64.StdEncoding.EncodedLen(len(data)))
-	b.WriteString("data:")
-	b.WriteString(mime)
-	b.WriteString(";base64,")
-	enc := base64.NewEncoder(base64.StdEncoding, &b)
-	_, _ = enc.Write(data) // strings.Builder never fails
-	_ = enc.Close()
-	return b.String()
-}
+func decodeBase64(s string) ([]byte, error) { return canonical.DecodeBase64(s) }
