@@ -28,6 +28,7 @@ type Endpoint string
 const (
 	EndpointChat       Endpoint = "chat"
 	EndpointEmbeddings Endpoint = "embeddings"
+	EndpointResponses  Endpoint = "responses" // OpenAI Responses API (/v1/responses)
 )
 
 // Key is the authenticated caller: what a stage may know about the virtual

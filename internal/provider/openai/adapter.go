@@ -62,7 +62,7 @@ func (a *Adapter) Do(ctx context.Context, x *pipeline.Exchange, t pipeline.Targe
 	h := make(http.Header, 8)
 	provider.CopyRequestHeaders(h, x.Header, x.Ingress, pipeline.ShapeOpenAI)
 	resp, call, err := a.ep.Send(ctx, x, provider.Outbound{
-		URL: a.ep.BaseURL + "/chat/completions", Body: body, Header: h,
+		URL: a.url(t, "chat/completions"), Body: body, Header: h,
 		Release: func() { *bp = body[:0]; a.bufs.Put(bp) },
 	}, a.now)
 	if err != nil {
@@ -122,4 +122,12 @@ func (a *Adapter) prepare(dst []byte, x *pipeline.Exchange, t pipeline.Target, s
 		return out, err
 	}
 	return append(dst, body...), nil
+}
+
+// url is the upstream address of one operation ("chat/completions",
+// "embeddings", "responses") for target t. Every OpenAI-wire call builds its
+// URL here, so that providers with their own URL scheme (Azure deployments
+// and api-version) are handled in one place.
+func (a *Adapter) url(t pipeline.Target, op string) string {
+	return a.ep.BaseURL + "/" + op
 }

@@ -36,7 +36,7 @@ func (a *Adapter) embed(ctx context.Context, x *pipeline.Exchange, t pipeline.Ta
 	h := make(http.Header, 4)
 	provider.CopyRequestHeaders(h, x.Header, x.Ingress, pipeline.ShapeOpenAI)
 	resp, call, err := a.ep.Send(ctx, x, provider.Outbound{
-		URL: a.ep.BaseURL + "/embeddings", Body: body, Header: h,
+		URL: a.url(t, "embeddings"), Body: body, Header: h,
 		Release: func() { *bp = body[:0]; a.bufs.Put(bp) },
 	}, a.now)
 	if err != nil {
