@@ -215,3 +215,45 @@ func TestEveryRouteWritesAnAuditRecordWithCost(t *testing.T) {
 		})
 	}
 }
+
+func deref(f *float64) float64 {
+	if f == nil {
+		return -1
+	}
+	return *f
+}
+
+// TestUsageReportsTheQuotaBudget: GET /v1/usage shows the key-level USD
+// budget the quota stage enforces, with this key's spend in it.
+func TestUsageReportsTheQuotaBudget(t *testing.T) {
+	e := newEnv(t, envOptions{
+		limits: "quotas:\n  rules:\n    - name: daily\n      scope: key\n      usd_per_day: 10\n      action: reject\n",
+	})
+	key := e.newKey(t, "app", nil)
+	c := e.client(key)
+	if _, err := c.Chat.Completions.New(context.Background(), userMsg("spend a little")); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", e.srv.URL+"/v1/usage", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var u struct {
+		Quota *struct {
+			LimitUSD        *float64 `json:"limitUsd"`
+			UsedUSD         *float64 `json:"usedUsd"`
+			RemainingUSD    *float64 `json:"remainingUsd"`
+			EnforcementMode string   `json:"enforcementMode"`
+		} `json:"quota"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&u); err != nil || u.Quota == nil {
+		t.Fatalf("no quota block: %v", err)
+	}
+	q := u.Quota
+	if deref(q.LimitUSD) != 10 || deref(q.UsedUSD) <= 0 || deref(q.RemainingUSD) >= 10 || q.EnforcementMode != "reject" {
+		t.Fatalf("quota block: limit %v used %v remaining %v mode %q", deref(q.LimitUSD), deref(q.UsedUSD), deref(q.RemainingUSD), q.EnforcementMode)
+	}
+}

@@ -136,7 +136,11 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 		"/v1/estimate": &estimate.Handler{Models: models, Auth: keys, Limiter: limiter, Now: o.Now,
 			Allowed: func(k *pipeline.Key, m estimate.Model) bool { return models.allowedFor(k, m.Code) }},
 	}
-	for p, h := range usage.New(usage.Options{Auth: keys, Store: g.Store, Limiter: limiter, Now: o.Now, Logger: o.Logger}).Routes() {
+	uo := usage.Options{Auth: keys, Store: g.Store, Limiter: limiter, Now: o.Now, Logger: o.Logger}
+	if g.Quota != nil {
+		uo.Quota = keyBudget(g.Quota, o.Logger)
+	}
+	for p, h := range usage.New(uo).Routes() {
 		extra[p] = h
 	}
 	srv := ingress.New(ingress.Config{

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"github.com/nexus-gateway/nexus/internal/config"
 	"github.com/nexus-gateway/nexus/internal/cost"
 	"github.com/nexus-gateway/nexus/internal/pipeline"
+	"github.com/nexus-gateway/nexus/internal/quota"
+	"github.com/nexus-gateway/nexus/internal/usage"
 )
 
 // costTable prices the served models: configuration overrides, catalogue
@@ -66,4 +69,33 @@ func (a *accountant) Finished(x *pipeline.Exchange, status int, e *canonical.Err
 		r.CostKnown = true // failed requests are not charged
 	}
 	a.audit.Enqueue(r)
+}
+
+// keyBudget bridges the quota stage to GET /v1/usage: the key-scope USD
+// budget nearest its limit (a rule may limit a day and a month), as the
+// X-Nexus-Quota-Used/-Limit headers report it. A failed read (Redis down)
+// leaves the quota block out rather than failing the report.
+func keyBudget(q *quota.Stage, log *slog.Logger) func(ctx context.Context, key *pipeline.Key) *usage.QuotaInfo {
+	return func(ctx context.Context, key *pipeline.Key) *usage.QuotaInfo {
+		state, err := q.State(ctx, key)
+		if err != nil {
+			log.Warn("usage: quota state unavailable", "error", err.Error())
+			return nil
+		}
+		var best *quota.Usage
+		var worst float64
+		for i := range state {
+			u := &state[i]
+			if u.Scope != "key" || (u.Axis != "usd_per_day" && u.Axis != "usd_per_month") || u.Limit <= 0 {
+				continue
+			}
+			if f := float64(u.Used) / float64(u.Limit); best == nil || f > worst {
+				best, worst = u, f
+			}
+		}
+		if best == nil {
+			return nil
+		}
+		return &usage.QuotaInfo{LimitMicros: best.Limit, UsedMicros: best.Used, EnforcementMode: best.Action}
+	}
 }

@@ -68,7 +68,7 @@ func (h *Handler) Summary(w http.ResponseWriter, r *http.Request) {
 	}
 	var q *QuotaInfo
 	if h.o.Quota != nil {
-		q = h.o.Quota(r.Context(), key.ID)
+		q = h.o.Quota(r.Context(), key)
 	}
 	switch {
 	case q != nil:

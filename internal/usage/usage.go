@@ -49,7 +49,7 @@ type Options struct {
 	// Quota reports the key-level USD budget, or nil when the key has none.
 	// May itself be nil (no quota engine): the report then shows only the
 	// key's RPM, or null.
-	Quota   func(ctx context.Context, keyID string) *QuotaInfo
+	Quota   func(ctx context.Context, key *pipeline.Key) *QuotaInfo
 	Limiter Limiter          // nil: no RPM check
 	Now     func() time.Time // nil: time.Now
 	Logger  *slog.Logger     // nil: discard

@@ -108,20 +108,20 @@ func TestSummary(t *testing.T) {
 		name   string
 		token  string
 		totals store.UsageTotals
-		quota  func(context.Context, string) *QuotaInfo
+		quota  func(context.Context, *pipeline.Key) *QuotaInfo
 		golden string
 	}{
-		{"budget and rpm", "nvk_limited", used, func(_ context.Context, id string) *QuotaInfo {
-			if id != "key-limited" {
-				t.Errorf("quota asked for %q", id)
+		{"budget and rpm", "nvk_limited", used, func(_ context.Context, k *pipeline.Key) *QuotaInfo {
+			if k.ID != "key-limited" {
+				t.Errorf("quota asked for %q", k.ID)
 			}
 			return &QuotaInfo{LimitMicros: 50_000_000, UsedMicros: 12_300_000, EnforcementMode: "reject"}
 		}, "summary_budget"},
-		{"budget overspent shows nothing remaining", "nvk_open", used, func(context.Context, string) *QuotaInfo {
+		{"budget overspent shows nothing remaining", "nvk_open", used, func(context.Context, *pipeline.Key) *QuotaInfo {
 			return &QuotaInfo{LimitMicros: 10_000_000, UsedMicros: 10_500_000, EnforcementMode: "downgrade"}
 		}, "summary_overspent"},
 		{"no quota engine, key with rpm", "nvk_limited", used, nil, "summary_rpm_only"},
-		{"no budget, no rpm", "nvk_open", store.UsageTotals{}, func(context.Context, string) *QuotaInfo { return nil }, "summary_empty"},
+		{"no budget, no rpm", "nvk_open", store.UsageTotals{}, func(context.Context, *pipeline.Key) *QuotaInfo { return nil }, "summary_empty"},
 		{"unknown costs are flagged", "nvk_open", store.UsageTotals{Requests: 3, InputTokens: 30, OutputTokens: 3, CostMicros: 1500, UnknownCost: 2}, nil, "summary_unknown_cost"},
 	}
 	for _, tt := range tests {
