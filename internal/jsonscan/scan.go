@@ -7,7 +7,6 @@ package jsonscan
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -266,13 +265,6 @@ func (s *scanner) array(depth int) error {
 	}
 }
 
-// plain marks bytes that need no attention inside a string.
-var plain = func() (t [256]bool) {
-	for c := 0x20; c < 256; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
 
 // str scans a string starting at its opening quote and reports whether it
 // contained escapes.
@@ -280,14 +272,8 @@ func (s *scanner) str() (escaped bool, err error) {
 	s.i++ // opening quote
 	b := s.b
 	for {
-		// Eight bytes at a time while none of them needs attention, then
-		// byte by byte: prompts are long runs of ordinary text.
-		for s.i+8 <= len(b) && plainWord(binary.LittleEndian.Uint64(b[s.i:])) {
-			s.i += 8
-		}
-		for s.i < len(b) && plain[b[s.i]] {
-			s.i++
-		}
+		// Prompts are long runs of ordinary text: skip them in one go.
+		s.i += PlainRun(b[s.i:])
 		if s.i >= len(b) {
 			return escaped, s.errf("unterminated string")
 		}
@@ -326,18 +312,6 @@ const (
 	spaces    = ones * 0x20
 )
 
-// plainWord reports whether none of the 8 bytes in w is a control byte
-// (< 0x20), a quote or a backslash. Bytes >= 0x80 (UTF-8) are plain. The
-// tests are the classic "has a byte less than n" and "has a zero byte"
-// bit tricks; they never miss a special byte.
-func plainWord(w uint64) bool {
-	less := (w - spaces) & ^w & highs
-	q := w ^ quotes
-	hasQuote := (q - ones) & ^q & highs
-	bs := w ^ backslash
-	hasBS := (bs - ones) & ^bs & highs
-	return less|hasQuote|hasBS == 0
-}
 
 func hex4(b []byte) bool {
 	for _, c := range b {

@@ -142,32 +142,3 @@ func BenchmarkObject50KB(b *testing.B) {
 	}
 }
 
-func TestPlainWordAgreesWithTheByteTable(t *testing.T) {
-	check := func(w [8]byte) {
-		want := true
-		for _, c := range w {
-			want = want && plain[c]
-		}
-		var u uint64
-		for i := 7; i >= 0; i-- {
-			u = u<<8 | uint64(w[i])
-		}
-		if got := plainWord(u); got != want {
-			t.Fatalf("plainWord(%q) = %v, want %v", w[:], got, want)
-		}
-	}
-	// Every byte value in every position, against a background of plain text
-	// and of UTF-8 continuation bytes.
-	for _, bg := range []byte{'a', 0xC3, 0x7F, 0xFF, 0x21} {
-		for pos := 0; pos < 8; pos++ {
-			for c := 0; c < 256; c++ {
-				var w [8]byte
-				for i := range w {
-					w[i] = bg
-				}
-				w[pos] = byte(c)
-				check(w)
-			}
-		}
-	}
-}

@@ -4,7 +4,10 @@
 // format packages, which must not import each other, can all share it.
 package jsonw
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 const hexDigits = "0123456789abcdef"
 
@@ -65,20 +68,69 @@ func AppendString(dst []byte, s string) []byte {
 }
 
 // asciiRun is the length of the prefix of s made of printable ASCII other
-// than '"' and '\\' — bytes a JSON string holds as they are. It tests eight
-// bytes at a time with the classic word tricks ("has a byte < n", "has a
-// byte == v", high bit set): prompts are long runs of such bytes.
+// than '"' and '\\' — bytes a JSON string holds as they are. Prompts are long
+// runs of such bytes, so this is the inner loop of every large encoding: the
+// quote and the backslash are found with strings.IndexByte (vectorised by
+// the runtime), leaving only "any byte below 0x20 or above 0x7f" to test
+// eight bytes at a time. The search window starts small and doubles, so a
+// text full of escapes does not make each call scan far past the next one.
 func asciiRun(s string) int {
+	// Stream deltas are a few words each: for those, one combined word test
+	// is cheaper than setting up two searches.
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s) && i < 32; i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		q, bs := x^(ones*'"'), x^(ones*'\\')
+		if ((x-ones*0x20)&^x|x|(q-ones)&^q|(bs-ones)&^bs)&highs != 0 {
+			return i + plainBytes(s[i:])
+		}
+	}
+	if len(s)-i < 8 {
+		return i + plainBytes(s[i:])
+	}
+	size := 64
+	for i < len(s) {
+		w := s[i:min(len(s), i+size)]
+		size = min(2*size, 4096)
+		n := len(w)
+		if k := strings.IndexByte(w, '"'); k >= 0 {
+			n = k
+		}
+		if k := strings.IndexByte(w[:n], '\\'); k >= 0 {
+			n = k
+		}
+		c := printable(w[:n])
+		i += c
+		if c < len(w) {
+			return i
+		}
+	}
+	return i
+}
+
+// printable is the length of the prefix of s with no byte below 0x20 or
+// above 0x7f.
+func printable(s string) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
 		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
 			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		q, bs := x^(ones*'"'), x^(ones*'\\')
-		if (x-ones*0x20)&^x&highs|x&highs|(q-ones)&^q&highs|(bs-ones)&^bs&highs != 0 {
+		if ((x-ones*0x20)&^x|x)&highs != 0 {
 			break
 		}
 	}
+	for i < len(s) && s[i] >= 0x20 && s[i] < utf8.RuneSelf {
+		i++
+	}
+	return i
+}
+
+// plainBytes is asciiRun's byte-by-byte loop, for the last few bytes.
+func plainBytes(s string) int {
+	i := 0
 	for i < len(s) && s[i] >= 0x20 && s[i] < utf8.RuneSelf && s[i] != '"' && s[i] != '\\' {
 		i++
 	}

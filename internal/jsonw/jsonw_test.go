@@ -3,6 +3,7 @@ package jsonw
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -44,6 +45,41 @@ func BenchmarkAppendString(b *testing.B) {
 	s := "Hello from the gateway, with a \"quote\" and a newline\n."
 	buf := make([]byte, 0, 256)
 	b.ReportAllocs()
+	for b.Loop() {
+		buf = AppendString(buf[:0], s)
+	}
+}
+
+// TestAsciiRunAgreesWithTheByteLoop checks the windowed search against the
+// plain definition, with special bytes across word and window boundaries.
+func TestAsciiRunAgreesWithTheByteLoop(t *testing.T) {
+	ref := func(s string) int {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+				return i
+			}
+		}
+		return len(s)
+	}
+	base := strings.Repeat("0123456789abcdef", 400)
+	for _, c := range []byte{'"', '\\', 0x00, 0x1f, 0x7f, 0x80, 0xff} {
+		for _, pos := range []int{0, 1, 7, 8, 9, 63, 64, 65, 191, 192, 1000, 4095, 4096, 6399} {
+			b := []byte(base)
+			b[pos] = c
+			if got, want := asciiRun(string(b)), ref(string(b)); got != want {
+				t.Fatalf("byte %#x at %d: asciiRun = %d, want %d", c, pos, got, want)
+			}
+		}
+	}
+	if got := asciiRun(base); got != len(base) {
+		t.Fatalf("plain text: asciiRun = %d, want %d", got, len(base))
+	}
+}
+
+func BenchmarkAppendString50KB(b *testing.B) {
+	s := strings.Repeat("The quick brown fox jumps over the lazy dog. ", 50<<10/45)
+	buf := make([]byte, 0, len(s)+64)
+	b.SetBytes(int64(len(s)))
 	for b.Loop() {
 		buf = AppendString(buf[:0], s)
 	}

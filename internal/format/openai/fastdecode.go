@@ -1,10 +1,11 @@
 package openai
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/nexus-gateway/nexus/internal/jsonscan"
 )
 
 // A large prompt makes encoding/json the translated path's main cost: it
@@ -21,17 +22,21 @@ import (
 // encoding/json instead" (w may then be partly filled).
 func decodeWire(body []byte, w *wireRequest) bool {
 	l := lexer{b: body}
-	start, end, ok := l.member("messages")
+	var msgs []wireMessage
+	// The messages are decoded where the top-level walk meets them, so the
+	// bulk of the body is scanned once, not once to find its end and again
+	// to decode it.
+	start, end, ok := l.member("messages", func(l *lexer) bool {
+		var ok bool
+		msgs, ok = l.messages()
+		return ok
+	})
 	if !ok || start < 0 {
 		return false
 	}
 	skeleton := make([]byte, 0, len(body)-(end-start)+2)
 	skeleton = append(append(append(skeleton, body[:start]...), "[]"...), body[end:]...)
 	if json.Unmarshal(skeleton, w) != nil {
-		return false
-	}
-	msgs, ok := walkMessages(body[start:end])
-	if !ok {
 		return false
 	}
 	w.Messages = msgs
@@ -70,9 +75,10 @@ func (l *lexer) eat(c byte) bool {
 }
 
 // member finds the value span of a top-level key of the object that is the
-// whole of l.b; start is -1 when the key is absent. A duplicate, or the key
-// spelt in another case (encoding/json matches those too), is refused.
-func (l *lexer) member(key string) (start, end int, ok bool) {
+// whole of l.b, consuming that value with walk; start is -1 when the key is
+// absent. A duplicate, or the key spelt in another case (encoding/json
+// matches those too), is refused.
+func (l *lexer) member(key string, walk func(*lexer) bool) (start, end int, ok bool) {
 	start = -1
 	if !l.eat('{') {
 		return 0, 0, false
@@ -92,14 +98,13 @@ func (l *lexer) member(key string) (start, end int, ok bool) {
 		}
 		l.ws()
 		vs := l.i
-		if !l.value(1) {
-			return 0, 0, false
-		}
 		if strings.EqualFold(string(k), key) {
-			if string(k) != key || start >= 0 {
+			if string(k) != key || start >= 0 || !walk(l) {
 				return 0, 0, false
 			}
 			start, end = vs, l.i
+		} else if !l.value(1) {
+			return 0, 0, false
 		}
 		if l.eat(',') {
 			continue
@@ -127,7 +132,7 @@ func (l *lexer) str() (start, end int, esc, ok bool) {
 	start = l.i
 	i := l.i + 1
 	for {
-		i += plainRun(b[i:])
+		i += jsonscan.PlainRun(b[i:])
 		if i >= len(b) || b[i] < 0x20 {
 			return 0, 0, false, false
 		}
@@ -151,27 +156,6 @@ func (l *lexer) str() (start, end int, esc, ok bool) {
 			return 0, 0, false, false
 		}
 	}
-}
-
-// plainRun is the length of the prefix of b that needs no attention inside
-// a JSON string: no quote, backslash or control character. It tests eight
-// bytes at a time (the classic "has a byte less than n / equal to v" word
-// tricks), since prompt text is almost all such bytes.
-func plainRun(b []byte) int {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
-		lt := (x - ones*0x20) & ^x & highs
-		q, bs := x^(ones*'"'), x^(ones*'\\')
-		if lt|(q-ones)&^q&highs|(bs-ones)&^bs&highs != 0 {
-			break
-		}
-	}
-	for i < len(b) && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\' {
-		i++
-	}
-	return i
 }
 
 // value scans any JSON value at l.i (after whitespace).
@@ -271,17 +255,16 @@ func (l *lexer) number() bool {
 	return true
 }
 
-// walkMessages decodes the messages array. Members with small values go
-// through encoding/json (exact semantics); content stays a reference into
+// messages decodes the array of messages at l.i. Members with small values
+// go through encoding/json (exact semantics); content stays a reference into
 // the body for decodeContent, which unquotes it once.
-func walkMessages(raw []byte) ([]wireMessage, bool) {
-	l := lexer{b: raw}
+func (l *lexer) messages() ([]wireMessage, bool) {
 	if !l.eat('[') {
 		return nil, false
 	}
 	msgs := make([]wireMessage, 0, 8)
 	if l.eat(']') {
-		return msgs, l.end()
+		return msgs, true
 	}
 	for {
 		var wm wireMessage
@@ -292,10 +275,7 @@ func walkMessages(raw []byte) ([]wireMessage, bool) {
 		if l.eat(',') {
 			continue
 		}
-		if !l.eat(']') {
-			return nil, false
-		}
-		return msgs, l.end()
+		return msgs, l.eat(']')
 	}
 }
 

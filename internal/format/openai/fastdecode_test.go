@@ -88,18 +88,3 @@ func FuzzFastDecodeMatchesEncodingJSON(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) { sameDecoding(t, body) })
 }
-
-func TestPlainRun(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want int
-	}{
-		{"", 0}, {"abc", 3}, {"abcdefghijklmnop", 16}, {"abcdefgh\"x", 8}, {"abcdefghi\\", 9},
-		{"abc\x1fdefghijk", 3}, {"\xff\xfe\x80abcdefgh", 11}, {"0123456789abcdef0123\n", 20}, {"\"", 0},
-		{"é日本語テキストです", len("é日本語テキストです")}, {"\x7f\x20~}|{", 6},
-	} {
-		if got := plainRun([]byte(tc.in)); got != tc.want {
-			t.Errorf("plainRun(%q) = %d, want %d", tc.in, got, tc.want)
-		}
-	}
-}
