@@ -265,7 +265,6 @@ func (s *scanner) array(depth int) error {
 	}
 }
 
-
 // str scans a string starting at its opening quote and reports whether it
 // contained escapes.
 func (s *scanner) str() (escaped bool, err error) {
@@ -311,7 +310,6 @@ const (
 	backslash = ones * '\\'
 	spaces    = ones * 0x20
 )
-
 
 func hex4(b []byte) bool {
 	for _, c := range b {

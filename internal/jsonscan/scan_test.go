@@ -141,4 +141,3 @@ func BenchmarkObject50KB(b *testing.B) {
 		}
 	}
 }
-
