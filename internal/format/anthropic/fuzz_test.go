@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -162,6 +163,27 @@ func FuzzDeltaScan(f *testing.F) {
 			if got != w {
 				t.Fatalf("field %c: scan %q, json %q (input %q)", name, got, w, data)
 			}
+		}
+	})
+}
+
+// FuzzTextResponseMatchesTheGeneralPath: whenever the text-only fast path
+// accepts a body, its result is the general decoder's.
+func FuzzTextResponseMatchesTheGeneralPath(f *testing.F) {
+	for _, s := range []string{
+		`{"id":"m","type":"message","content":[{"type":"text","text":"a"}],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":2}}`,
+		`{"content":[{"type":"text","text":"\u00e9\n"}],"usage":{"output_tokens_details":{"thinking_tokens":4}},"stop_details":{"a":1}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		txt, ok := decodeTextResponse(body)
+		if !ok {
+			return
+		}
+		gen, err := decodeResponse(body, false)
+		if err != nil || !reflect.DeepEqual(txt, gen) {
+			t.Fatalf("%q: text path %+v, general %+v (%v)", body, txt, gen, err)
 		}
 	})
 }

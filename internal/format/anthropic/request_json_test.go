@@ -118,9 +118,21 @@ func TestOnePassResponseDecodingMatchesTheGeneralPath(t *testing.T) {
 	if len(paths) == 0 {
 		t.Fatal("no response fixtures")
 	}
-	for _, p := range append(paths, "inline") {
-		body := []byte(`{"id":"m","type":"message","content":[{"type":"text","text":"a"},{"type":"server_tool_use","id":"s","name":"web_search","input":{}}],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":2}}`)
-		if p != "inline" {
+	texts := 0
+	inline := []string{
+		`{"id":"m","type":"message","content":[{"type":"text","text":"a"},{"type":"server_tool_use","id":"s","name":"web_search","input":{}}],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":2}}`,
+		`{"id":"m","type":"message","model":"c","content":[{"type":"text","text":"a \"q\" \u00e9\n"},{"type":"text","text":"b","citations":null}],"stop_reason":"max_tokens","stop_sequence":null,"stop_details":{"type":"refusal"},"container":{"id":"x"},"usage":{"input_tokens":5,"output_tokens":7,"cache_read_input_tokens":3,"cache_creation_input_tokens":2,"output_tokens_details":{"thinking_tokens":4}}}`,
+		`{"id":"m","content":[{"type":"text","text":"bad \xff utf8"}],"usage":{"input_tokens":1,"output_tokens":2}}`,
+		`{"id":"m","content":[{"type":"text","text":"a","cache_control":{"type":"ephemeral"}}]}`,
+		`{"id":"m","content":[{"type":"text","text":"a"}],"usage":{"input_tokens":1.5,"output_tokens":2}}`,
+		`{"id":"m","content":[{"type":"text","text":"a"}],"usage":null,"stop_reason":7}`,
+		`{"id":"m","content":[{"type":"text","text":"a","text":"b"}]}`,
+		`{"id":"m","type":"error","content":[]}`,
+		`{"id":"m","content":[]}`,
+	}
+	for i, p := range append(paths, inline...) {
+		body := []byte(p)
+		if i < len(paths) {
 			var err error
 			if body, err = os.ReadFile(p); err != nil {
 				t.Fatal(err)
@@ -131,5 +143,14 @@ func TestOnePassResponseDecodingMatchesTheGeneralPath(t *testing.T) {
 		if (err1 == nil) != (err2 == nil) || !reflect.DeepEqual(one, gen) {
 			t.Errorf("%s: one-pass %+v (%v), general %+v (%v)", p, one, err1, gen, err2)
 		}
+		if txt, ok := decodeTextResponse(body); ok {
+			texts++
+			if !reflect.DeepEqual(txt, gen) {
+				t.Errorf("%s: text path %+v, general %+v", p, txt, gen)
+			}
+		}
+	}
+	if texts == 0 {
+		t.Fatal("no fixture took the text-only path")
 	}
 }

@@ -37,6 +37,9 @@ func decodeResponse(body []byte, onePass bool) (*canonical.Response, error) {
 		return nil, upstreamf("anthropic response is not a JSON object")
 	}
 	if onePass {
+		if resp, ok := decodeTextResponse(body); ok {
+			return resp, nil
+		}
 		if resp, ok := decodePlainResponse(body); ok {
 			return resp, nil
 		}
