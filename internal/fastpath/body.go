@@ -170,6 +170,10 @@ func (b *Body) Rewrite(dst []byte, model string, opt Options) (out []byte, force
 	edits := editBuf[:0]
 	if m := b.fields[fModel]; m.Found {
 		edits = append(edits, edit{start: m.ValStart, end: m.ValEnd, str: model, quote: true})
+	} else if model != "" {
+		// Routes that take the model from the path (Azure's deployment)
+		// may get a body without one; the upstream still needs it.
+		edits = append(edits, b.modelInsert(model))
 	}
 	var dropBuf [maxInline]jsonscan.Member
 	drops := dropBuf[:0]
@@ -211,6 +215,16 @@ func (b *Body) Rewrite(dst []byte, model string, opt Options) (out []byte, force
 		pos = e.end
 	}
 	return append(dst, b.Raw[pos:]...), forcedUsage, nil
+}
+
+// modelInsert adds "model" as the first member of the object.
+func (b *Body) modelInsert(model string) edit {
+	at := nextByte(b.Raw, 0) + 1
+	text := append([]byte(`"model":`), strconv.Quote(model)...)
+	if nextByte(b.Raw, at) < len(b.Raw) && b.Raw[nextByte(b.Raw, at)] != '}' {
+		text = append(text, ',')
+	}
+	return edit{start: at, end: at, text: text}
 }
 
 // quirkEdits resolves the quirk edits against the body: members Peek did

@@ -295,3 +295,23 @@ func BenchmarkRewriteWithQuirk1KB(b *testing.B) {
 		buf, _, _ = p.Rewrite(buf[:0], "kimi-k2.5", Options{ForceUsage: true, Edits: edits})
 	}
 }
+
+// A body without a model (Azure deployment routes take it from the path)
+// gets one, so a non-Azure upstream still learns the model.
+func TestRewriteInsertsMissingModel(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"messages":[]}`:            `{"model":"dep","messages":[]}`,
+		` { "input" : "x" } `:        ` {"model":"dep", "input" : "x" } `,
+		`{}`:                         `{"model":"dep"}`,
+		`{"nexus":{},"messages":[]}`: `{"model":"dep","messages":[]}`,
+	} {
+		b, err := Peek([]byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := b.Rewrite(nil, "dep", Options{})
+		if err != nil || string(out) != want {
+			t.Errorf("%s: got %s (%v), want %s", in, out, err, want)
+		}
+	}
+}
