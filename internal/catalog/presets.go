@@ -31,6 +31,8 @@ type ProviderPreset struct {
 	KeyOptional bool
 	// APIVersion is the default api-version query parameter (Azure only).
 	APIVersion string
+	// Quirks are the request rewrites the vendor needs (OpenAI wire only).
+	Quirks []Quirk
 }
 
 // Presets returns every provider preset, freshly built on each call.
@@ -47,11 +49,17 @@ func Presets() []ProviderPreset {
 			EnvBaseURL: envBase, AuthStyle: AuthNone,
 		}
 	}
+	withQuirks := func(p ProviderPreset, q ...Quirk) ProviderPreset {
+		p.Quirks = q
+		return p
+	}
 	return []ProviderPreset{
-		compat("openai", "https://api.openai.com/v1", "OPENAI_API_KEY", "OPENAI_BASE_URL"),
+		withQuirks(compat("openai", "https://api.openai.com/v1", "OPENAI_API_KEY", "OPENAI_BASE_URL"), openAIReasoningQuirk()),
 		// Any other OpenAI-shaped server: nothing to default, nothing to
-		// discover from the environment.
-		{Type: "openai-compatible", WireFormat: WireOpenAI, AuthStyle: AuthBearer},
+		// discover from the environment. Such servers often front OpenAI's
+		// own models (LiteLLM, corporate proxies), so the reasoning-model
+		// rule applies by model name as it does on OpenAI.
+		{Type: "openai-compatible", WireFormat: WireOpenAI, AuthStyle: AuthBearer, Quirks: []Quirk{openAIReasoningQuirk()}},
 		{
 			Type: "anthropic", WireFormat: WireAnthropic, BaseURL: "https://api.anthropic.com",
 			EnvKey: []string{"ANTHROPIC_API_KEY"}, EnvBaseURL: "ANTHROPIC_BASE_URL", AuthStyle: AuthXAPIKey,
@@ -65,12 +73,15 @@ func Presets() []ProviderPreset {
 			Type: "azure-openai", WireFormat: WireOpenAI,
 			EnvKey: []string{"AZURE_OPENAI_API_KEY"}, EnvBaseURL: "AZURE_OPENAI_ENDPOINT",
 			AuthStyle: AuthAPIKeyHeader, APIVersion: "2024-10-21",
+			// Deployments of gpt-5*/o* models have OpenAI's restrictions;
+			// the rule matches when the deployment is named after the model.
+			Quirks: []Quirk{openAIReasoningQuirk()},
 		},
 		{
 			Type: "glm", WireFormat: WireOpenAI, BaseURL: "https://open.bigmodel.cn/api/paas/v4",
 			EnvKey: []string{"ZHIPUAI_API_KEY", "GLM_API_KEY"}, EnvBaseURL: "GLM_BASE_URL", AuthStyle: AuthBearer,
 		},
-		compat("deepseek", "https://api.deepseek.com", "DEEPSEEK_API_KEY", "DEEPSEEK_BASE_URL"),
+		withQuirks(compat("deepseek", "https://api.deepseek.com", "DEEPSEEK_API_KEY", "DEEPSEEK_BASE_URL"), deepseekThinkingQuirk()),
 		compat("mistral", "https://api.mistral.ai/v1", "MISTRAL_API_KEY", "MISTRAL_BASE_URL"),
 		compat("groq", "https://api.groq.com/openai/v1", "GROQ_API_KEY", "GROQ_BASE_URL"),
 		compat("together", "https://api.together.xyz/v1", "TOGETHER_API_KEY", "TOGETHER_BASE_URL"),
@@ -80,8 +91,10 @@ func Presets() []ProviderPreset {
 			Type: "perplexity", WireFormat: WireOpenAI, BaseURL: "https://api.perplexity.ai",
 			EnvKey: []string{"PERPLEXITY_API_KEY", "PPLX_API_KEY"}, EnvBaseURL: "PERPLEXITY_BASE_URL", AuthStyle: AuthBearer,
 		},
-		compat("moonshot", "https://api.moonshot.ai/v1", "MOONSHOT_API_KEY", "MOONSHOT_BASE_URL"),
-		compat("openrouter", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", "OPENROUTER_BASE_URL"),
+		withQuirks(compat("moonshot", "https://api.moonshot.ai/v1", "MOONSHOT_API_KEY", "MOONSHOT_BASE_URL"), moonshotFixedSamplingQuirk()),
+		// OpenRouter forwards "openai/gpt-5" and friends to OpenAI, so
+		// OpenAI's rule applies to those ids (the routing prefix is ignored).
+		withQuirks(compat("openrouter", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", "OPENROUTER_BASE_URL"), openAIReasoningQuirk()),
 		local("ollama", "http://127.0.0.1:11434/v1", "OLLAMA_BASE_URL"),
 		{
 			Type: "vllm", WireFormat: WireOpenAI, BaseURL: "http://127.0.0.1:8000/v1",

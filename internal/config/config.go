@@ -17,7 +17,10 @@ package config
 import (
 	"fmt"
 	"os"
+	"slices"
 	"time"
+
+	"github.com/nexus-gateway/nexus/internal/catalog"
 )
 
 // Documented defaults; a zero value in the file (or no key at all) means these.
@@ -130,7 +133,26 @@ type Provider struct {
 	Headers     map[string]string // extra upstream headers; values are secret
 	Timeouts    Timeouts          // zero fields inherit Config.Timeouts; Drain unused
 	WireFormat  string            // from the preset: "openai" | "anthropic" | "gemini"
-	AuthStyle   string            // from the preset: "bearer" | "x-api-key" | …
+	// AuthStyle is how the key is sent: "bearer" | "api-key" | "x-api-key" |
+	// "none" for OpenAI-wire providers (file key auth_style), else the
+	// preset's ("x-api-key" for Anthropic, "x-goog-api-key" for Gemini).
+	AuthStyle string
+	// Quirks are request rewrites declared in the file for this provider
+	// (OpenAI wire only); they apply before the preset's (AllQuirks).
+	Quirks []catalog.Quirk
+	// NoPresetQuirks drops the preset's built-in quirks (preset_quirks: false),
+	// for a vendor that lifted a restriction.
+	NoPresetQuirks bool
+}
+
+// AllQuirks is the provider's effective quirk table: the file's rules, then
+// the preset's unless switched off.
+func (p Provider) AllQuirks() []catalog.Quirk {
+	out := slices.Clone(p.Quirks)
+	if preset, ok := catalog.Preset(p.Type); ok && !p.NoPresetQuirks {
+		out = append(out, preset.Quirks...)
+	}
+	return out
 }
 
 // Model is one model served by the gateway.

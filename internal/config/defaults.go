@@ -50,7 +50,12 @@ func (c *Config) applyDefaults(modelsSet bool) {
 		if !ok {
 			continue // reported by validation
 		}
-		p.WireFormat, p.AuthStyle = preset.WireFormat, preset.AuthStyle
+		p.WireFormat = preset.WireFormat
+		if p.AuthStyle == "" || preset.WireFormat != catalog.WireOpenAI {
+			// Only OpenAI-wire providers choose (validation reports a
+			// choice elsewhere, against the value as written).
+			p.AuthStyle = preset.AuthStyle
+		}
 		if p.BaseURL == "" {
 			p.BaseURL = preset.BaseURL
 		}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/nexus-gateway/nexus/internal/catalog"
 )
 
 // This file is the YAML schema: which keys exist at each level and where
@@ -89,10 +91,57 @@ func (d *decoder) provider(path string, n ast.Node) Provider {
 			}
 		}},
 		{"api_version", func(f string, v ast.Node) { p.APIVersion = d.str(f, v) }},
+		{"auth_style", func(f string, v ast.Node) { p.AuthStyle = d.str(f, v) }},
+		{"quirks", func(f string, v ast.Node) {
+			items, _ := d.list(f, v)
+			for i, item := range items {
+				p.Quirks = append(p.Quirks, d.quirk(index(f, i), item))
+			}
+		}},
+		{"preset_quirks", func(f string, v ast.Node) { p.NoPresetQuirks = !d.boolean(f, v) }},
 		{"headers", func(f string, v ast.Node) { p.Headers = d.strMap(f, v) }},
 		{"timeouts", func(f string, v ast.Node) { d.timeouts(f, v, &p.Timeouts, false) }},
 	})
 	return p
+}
+
+// quirk decodes one provider quirk rule (docs/providers.md).
+func (d *decoder) quirk(path string, n ast.Node) catalog.Quirk {
+	var q catalog.Quirk
+	d.object(path, n, false, []field{
+		{"models", func(f string, v ast.Node) { q.Models = d.strList(f, v) }},
+		{"rename", func(f string, v ast.Node) { q.Rename = d.strMap(f, v) }},
+		{"drop", func(f string, v ast.Node) { q.Drop = d.strList(f, v) }},
+		{"drop_unless", func(f string, v ast.Node) { q.DropUnless = d.strListMap(f, v) }},
+	})
+	return q
+}
+
+// strListMap decodes a mapping of string lists.
+func (d *decoder) strListMap(path string, n ast.Node) map[string][]string {
+	n, ok := d.resolve(path, n)
+	if !ok {
+		return nil
+	}
+	if _, null := n.(*ast.NullNode); null {
+		return nil
+	}
+	m, ok := n.(*ast.MappingNode)
+	if !ok {
+		d.fail(n, path, "expected a mapping, got %s", kind(n))
+		return nil
+	}
+	out := make(map[string][]string, len(m.Values))
+	for _, kv := range m.Values {
+		key, ok := d.key(path, kv)
+		if !ok {
+			continue
+		}
+		child := join(path, key)
+		d.src.lines[child] = lineOf(kv.Key)
+		out[key] = d.strList(child, kv.Value)
+	}
+	return out
 }
 
 func (d *decoder) model(path string, n ast.Node) Model {

@@ -141,7 +141,7 @@ func (c *Config) checkProvider(e *errs, path string, p Provider, names map[strin
 		if strings.ContainsFunc(p.APIKey, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
 			e.add(keyPath, "contains whitespace or control characters (a trailing newline from a key file?)")
 		}
-	case known && preset.AuthStyle != catalog.AuthNone && !preset.KeyOptional:
+	case known && p.AuthStyle != catalog.AuthNone && !preset.KeyOptional:
 		if _, inFile := e.src.lines[keyPath]; inFile {
 			e.empty(keyPath, "empty")
 		} else {
@@ -151,6 +151,9 @@ func (c *Config) checkProvider(e *errs, path string, p Provider, names map[strin
 
 	if p.APIVersion != "" && known && preset.APIVersion == "" {
 		e.add(path+".api_version", "only valid for type azure-openai")
+	}
+	if known {
+		c.checkProviderQuirks(e, path, p, preset)
 	}
 	checkHeaders(e, path+".headers", p.Headers)
 	t := p.Timeouts

@@ -9,7 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 
 	"github.com/nexus-gateway/nexus/internal/canonical"
@@ -107,9 +107,29 @@ func (b *Body) HasNexus() bool { return b.fields[fNexus].Found }
 // Nexus returns the raw "nexus" value (nil when absent).
 func (b *Body) Nexus() []byte { return jsonscan.Raw(b.Raw, b.fields[fNexus]) }
 
+// edit replaces raw[start:end] with text, or with quoted str when quote is
+// set (the model id: quoted while splicing, so no buffer is allocated).
 type edit struct {
 	start, end int
 	text       []byte
+	str        string
+	quote      bool
+}
+
+// Edit is one parameter rewrite of a vendor quirk: Param is renamed To, or
+// removed when To is empty, unless it is a JSON string equal to one of Keep.
+// Only top-level members are edited.
+type Edit struct {
+	Param string
+	To    string
+	Keep  []string
+}
+
+// ReasoningEdits is the OpenAI reasoning-model quirk (SPEC §5.6, gpt-5* and
+// o1–o9*) as edits: max_tokens renamed max_completion_tokens (or dropped when
+// both are present), temperature and top_p removed.
+func ReasoningEdits() []Edit {
+	return []Edit{{Param: "max_tokens", To: "max_completion_tokens"}, {Param: "temperature"}, {Param: "top_p"}}
 }
 
 // Options says what Rewrite changes besides the model.
@@ -117,95 +137,192 @@ type Options struct {
 	// ForceUsage adds stream_options.include_usage=true to a streamed request
 	// that did not say (OpenAI family, SPEC §5.4); an explicit false stays.
 	ForceUsage bool
-	// ReasoningModel applies the OpenAI reasoning-model quirk (SPEC §5.6,
-	// gpt-5* and o1–o9*): max_tokens is renamed max_completion_tokens (or
-	// dropped when both are present) and temperature and top_p are removed.
+	// ReasoningModel applies ReasoningEdits (kept for callers that know
+	// only this one quirk; Edits is the general form).
 	ReasoningModel bool
+	// Edits are vendor quirk rewrites, applied in order; the first edit
+	// naming a parameter wins. Reserved members (model, stream,
+	// stream_options, nexus) are never edited.
+	Edits []Edit
 	// Coerced, when set, receives one entry per quirk applied, for
 	// X-Nexus-Coerced.
 	Coerced *[]canonical.Coercion
 }
 
+// Static splice texts: shared, never written to.
+var (
+	usageMemberText = []byte(`,"stream_options":{"include_usage":true}`)
+	usageObjectText = []byte(`{"include_usage":true}`)
+	usageFirstText  = []byte(`"include_usage":true,`)
+	usageOnlyText   = []byte(`"include_usage":true`)
+)
+
+// maxInline bounds the edits and removals kept on the stack; a body needing
+// more (many quirk edits) spills to the heap.
+const maxInline = 8
+
 // Rewrite appends to dst the body with the model replaced by model, the
 // "nexus" key removed and, when asked, streamed usage switched on and the
-// reasoning-model quirk applied. It reports whether usage was forced (the
-// client did not ask for it).
+// quirk edits applied. It reports whether usage was forced (the client did
+// not ask for it). Without edits it allocates nothing beyond dst's growth.
 func (b *Body) Rewrite(dst []byte, model string, opt Options) (out []byte, forcedUsage bool, err error) {
-	var edits [6]edit
-	n := 0
+	var editBuf [maxInline]edit
+	edits := editBuf[:0]
 	if m := b.fields[fModel]; m.Found {
-		edits[n] = edit{m.ValStart, m.ValEnd, strconv.AppendQuote(nil, model)}
-		n++
+		edits = append(edits, edit{start: m.ValStart, end: m.ValEnd, str: model, quote: true})
+	} else if model != "" {
+		// Routes that take the model from the path (Azure's deployment)
+		// may get a body without one; the upstream still needs it.
+		edits = append(edits, b.modelInsert(model))
 	}
-	var drop [4]int // fields removed, in any order
-	nd := 0
-	if b.fields[fNexus].Found {
-		drop[nd] = fNexus
-		nd++
+	var dropBuf [maxInline]jsonscan.Member
+	drops := dropBuf[:0]
+	if m := b.fields[fNexus]; m.Found {
+		drops = append(drops, m)
 	}
-	if opt.ReasoningModel {
-		coerce := func(field, to string) {
-			if opt.Coerced != nil {
-				*opt.Coerced = append(*opt.Coerced, canonical.Coercion{Field: field, To: to})
-			}
-		}
-		if m := b.fields[fMaxTokens]; m.Found {
-			if b.fields[fMaxCompletionTokens].Found {
-				drop[nd] = fMaxTokens // the newer name wins, as in the canonical decoder
-				nd++
-				coerce("max_tokens", "removed")
-			} else {
-				// Rename the key only: the value and the commas stay put.
-				edits[n] = edit{m.KeyStart, m.ValStart, []byte(`"max_completion_tokens":`)}
-				n++
-				coerce("max_tokens", "max_completion_tokens")
-			}
-		}
-		for _, f := range [...]int{fTemperature, fTopP} {
-			if b.fields[f].Found {
-				drop[nd] = f
-				nd++
-				coerce(topKeys[f], "removed")
-			}
-		}
+	quirks := opt.Edits
+	if opt.ReasoningModel && len(quirks) == 0 {
+		quirks = ReasoningEdits()
 	}
-	n += b.removals(drop[:nd], edits[n:])
+	if len(quirks) > 0 {
+		edits, drops = b.quirkEdits(quirks, edits, drops, opt.Coerced)
+	}
+	edits = b.removals(drops, edits)
 	if opt.ForceUsage && b.stream {
 		e, forced, err := b.usageEdit()
 		if err != nil {
 			return dst, false, err
 		}
 		if forced {
-			edits[n] = e
-			n++
+			edits = append(edits, e)
 			forcedUsage = true
 		}
 	}
-	es := edits[:n]
-	sort.Slice(es, func(i, j int) bool { return es[i].start < es[j].start })
+	// Insertion sort: a handful of edits, and sort.Slice would allocate.
+	for i := 1; i < len(edits); i++ {
+		for j := i; j > 0 && edits[j].start < edits[j-1].start; j-- {
+			edits[j], edits[j-1] = edits[j-1], edits[j]
+		}
+	}
 	pos := 0
-	for _, e := range es {
+	for _, e := range edits {
 		dst = append(dst, b.Raw[pos:e.start]...)
-		dst = append(dst, e.text...)
+		if e.quote {
+			dst = strconv.AppendQuote(dst, e.str)
+		} else {
+			dst = append(dst, e.text...)
+		}
 		pos = e.end
 	}
 	return append(dst, b.Raw[pos:]...), forcedUsage, nil
+}
+
+// modelInsert adds "model" as the first member of the object.
+func (b *Body) modelInsert(model string) edit {
+	at := nextByte(b.Raw, 0) + 1
+	text := append([]byte(`"model":`), strconv.Quote(model)...)
+	if nextByte(b.Raw, at) < len(b.Raw) && b.Raw[nextByte(b.Raw, at)] != '}' {
+		text = append(text, ',')
+	}
+	return edit{start: at, end: at, text: text}
+}
+
+// quirkEdits resolves the quirk edits against the body: members Peek did
+// not record are found with one more scan (quirked requests only), renames
+// become key replacements, removals join drops.
+func (b *Body) quirkEdits(qs []Edit, edits []edit, drops []jsonscan.Member, coerced *[]canonical.Coercion) ([]edit, []jsonscan.Member) {
+	coerce := func(field, to string) {
+		if coerced != nil {
+			*coerced = append(*coerced, canonical.Coercion{Field: field, To: to})
+		}
+	}
+	// Names Peek did not look for.
+	var names []string
+	for _, q := range qs {
+		for _, n := range [2]string{q.Param, q.To} {
+			if n != "" && fieldIndex(n) < 0 && !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	var found []jsonscan.Member
+	if len(names) > 0 {
+		found = make([]jsonscan.Member, len(names))
+		if jsonscan.Object(b.Raw, names, found) != nil {
+			found = make([]jsonscan.Member, len(names)) // cannot happen after Peek; edit nothing unknown
+		}
+	}
+	member := func(name string) jsonscan.Member {
+		if i := fieldIndex(name); i >= 0 {
+			return b.fields[i]
+		}
+		if i := slices.Index(names, name); i >= 0 {
+			return found[i]
+		}
+		return jsonscan.Member{}
+	}
+	var done []string // parameters already handled: the first edit wins
+	for _, q := range qs {
+		if q.Param == "" || reserved(q.Param) || (q.To != "" && reserved(q.To)) || slices.Contains(done, q.Param) {
+			continue
+		}
+		m := member(q.Param)
+		if !m.Found {
+			continue
+		}
+		done = append(done, q.Param)
+		if len(q.Keep) > 0 {
+			if v, ok := jsonscan.String(b.Raw, m); ok && slices.Contains(q.Keep, v) {
+				continue
+			}
+		}
+		switch {
+		case q.To == "":
+			drops = append(drops, m)
+			coerce(q.Param, "removed")
+		case member(q.To).Found:
+			drops = append(drops, m) // the newer name is already there and wins
+			coerce(q.Param, "removed")
+		default:
+			// Rename the key only: the value and the commas stay put.
+			edits = append(edits, edit{start: m.KeyStart, end: m.ValStart, text: []byte(strconv.Quote(q.To) + ":")})
+			coerce(q.Param, q.To)
+		}
+	}
+	return edits, drops
+}
+
+// fieldIndex is the index in topKeys of a member Peek records, or -1.
+func fieldIndex(name string) int {
+	for i, k := range topKeys {
+		if k == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func reserved(name string) bool {
+	switch name {
+	case "model", "stream", "stream_options", "nexus":
+		return true
+	}
+	return false
 }
 
 // usageEdit builds the edit that turns streamed usage on, if needed.
 func (b *Body) usageEdit() (edit, bool, error) {
 	so := b.fields[fStreamOptions]
 	if !so.Found || jsonscan.IsNull(b.Raw, so) {
-		const member = `"stream_options":{"include_usage":true}`
 		if so.Found { // "stream_options": null → replace the value
-			return edit{so.ValStart, so.ValEnd, []byte(`{"include_usage":true}`)}, true, nil
+			return edit{start: so.ValStart, end: so.ValEnd, text: usageObjectText}, true, nil
 		}
 		// Insert as a new last member, just before the closing brace.
 		end := len(b.Raw) - 1
 		for end > 0 && b.Raw[end] != '}' {
 			end--
 		}
-		return edit{end, end, []byte("," + member)}, true, nil
+		return edit{start: end, end: end, text: usageMemberText}, true, nil
 	}
 	inner := b.Raw[so.ValStart:so.ValEnd]
 	var got [1]jsonscan.Member
@@ -217,29 +334,24 @@ func (b *Body) usageEdit() (edit, bool, error) {
 	}
 	// Insert right after the opening brace of stream_options.
 	at := so.ValStart + 1
-	text := `"include_usage":true,`
+	text := usageFirstText
 	if isEmptyObject(inner) {
-		text = `"include_usage":true`
+		text = usageOnlyText
 	}
-	return edit{at, at, []byte(text)}, true, nil
+	return edit{start: at, end: at, text: text}, true, nil
 }
 
-// removals writes the edits that delete the given members and leave valid
-// JSON, returning how many it wrote (at most len(fields)). Adjacent removed
-// members form one run, cut as a whole: from the comma before the run, or,
-// for a run that opens the object, through the comma after it. Cutting
-// members one by one would remove a shared comma twice.
-func (b *Body) removals(fields []int, out []edit) int {
-	if len(fields) == 0 {
-		return 0
+// removals appends the edits that delete the given members and leave valid
+// JSON. Adjacent removed members form one run, cut as a whole: from the
+// comma before the run, or, for a run that opens the object, through the
+// comma after it. Cutting members one by one would remove a shared comma
+// twice. ms is reordered.
+func (b *Body) removals(ms []jsonscan.Member, out []edit) []edit {
+	for i := 1; i < len(ms); i++ {
+		for j := i; j > 0 && ms[j].KeyStart < ms[j-1].KeyStart; j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+		}
 	}
-	var buf [4]jsonscan.Member
-	ms := buf[:0]
-	for _, f := range fields {
-		ms = append(ms, b.fields[f])
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].KeyStart < ms[j].KeyStart })
-	n := 0
 	for i := 0; i < len(ms); {
 		j := i
 		for j+1 < len(ms) && ms[j+1].PrevComma >= 0 && nextByte(b.Raw, ms[j].ValEnd) == ms[j+1].PrevComma {
@@ -247,18 +359,17 @@ func (b *Body) removals(fields []int, out []edit) int {
 		}
 		first, last := ms[i], ms[j]
 		if first.PrevComma >= 0 {
-			out[n] = edit{first.PrevComma, last.ValEnd, nil}
+			out = append(out, edit{start: first.PrevComma, end: last.ValEnd})
 		} else {
 			end := last.ValEnd
 			if k := nextByte(b.Raw, end); k < len(b.Raw) && b.Raw[k] == ',' {
 				end = k + 1
 			}
-			out[n] = edit{first.KeyStart, end, nil}
+			out = append(out, edit{start: first.KeyStart, end: end})
 		}
-		n++
 		i = j + 1
 	}
-	return n
+	return out
 }
 
 // nextByte is the index of the first non-space byte at or after i.

@@ -1,6 +1,7 @@
 package fastpath
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -192,5 +193,125 @@ func TestRewriteKeepsSamplingForOtherModels(t *testing.T) {
 	out, _, _ := b.Rewrite(nil, "m", Options{})
 	if string(out) != in {
 		t.Fatalf("got %s", out)
+	}
+}
+
+// TestRewriteEdits covers generic vendor-quirk edits: members Peek does not
+// record (found by a second scan), conditional drops, renames onto a name
+// already present, reserved members left alone, and the first edit of a
+// parameter winning.
+func TestRewriteEdits(t *testing.T) {
+	cases := []struct {
+		name    string
+		in      string
+		edits   []Edit
+		want    map[string]any
+		coerced []canonical.Coercion
+	}{
+		{"forced tool_choice dropped", `{"model":"m","tool_choice":"required","tools":[]}`,
+			[]Edit{{Param: "tool_choice", Keep: []string{"auto", "none"}}},
+			map[string]any{"model": "x", "tools": []any{}}, []canonical.Coercion{{Field: "tool_choice", To: "removed"}}},
+		{"named tool_choice dropped", `{"tool_choice":{"type":"function","function":{"name":"f"}},"model":"m"}`,
+			[]Edit{{Param: "tool_choice", Keep: []string{"auto", "none"}}},
+			map[string]any{"model": "x"}, []canonical.Coercion{{Field: "tool_choice", To: "removed"}}},
+		{"auto tool_choice kept", `{"model":"m","tool_choice":"auto"}`,
+			[]Edit{{Param: "tool_choice", Keep: []string{"auto", "none"}}},
+			map[string]any{"model": "x", "tool_choice": "auto"}, nil},
+		{"rename an unpeeked member", `{"model":"m","seed":7,"n":1}`,
+			[]Edit{{Param: "seed", To: "random_seed"}},
+			map[string]any{"model": "x", "random_seed": 7.0, "n": 1.0}, []canonical.Coercion{{Field: "seed", To: "random_seed"}}},
+		{"rename onto an existing name drops the old one", `{"random_seed":1,"model":"m","seed":7}`,
+			[]Edit{{Param: "seed", To: "random_seed"}},
+			map[string]any{"model": "x", "random_seed": 1.0}, []canonical.Coercion{{Field: "seed", To: "removed"}}},
+		{"drops mixed with nexus and peeked members", `{"presence_penalty":1,"nexus":{},"temperature":1,"model":"m","logprobs":true}`,
+			[]Edit{{Param: "presence_penalty"}, {Param: "logprobs"}, {Param: "temperature"}},
+			map[string]any{"model": "x"}, []canonical.Coercion{{Field: "presence_penalty", To: "removed"}, {Field: "logprobs", To: "removed"}, {Field: "temperature", To: "removed"}}},
+		{"reserved members are never edited", `{"model":"m","stream":false}`,
+			[]Edit{{Param: "model"}, {Param: "stream", To: "streaming"}, {Param: "stream_options"}},
+			map[string]any{"model": "x", "stream": false}, nil},
+		{"first edit of a parameter wins", `{"model":"m","top_k":3}`,
+			[]Edit{{Param: "top_k", To: "k"}, {Param: "top_k"}},
+			map[string]any{"model": "x", "k": 3.0}, []canonical.Coercion{{Field: "top_k", To: "k"}}},
+		{"more removals than the inline buffers", `{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"model":"m","nexus":1}`,
+			[]Edit{{Param: "a"}, {Param: "b"}, {Param: "c"}, {Param: "d"}, {Param: "e"}, {Param: "f"}, {Param: "g"}, {Param: "h"}, {Param: "i", To: "j"}},
+			map[string]any{"model": "x", "j": 9.0}, []canonical.Coercion{{Field: "a", To: "removed"}, {Field: "b", To: "removed"}, {Field: "c", To: "removed"}, {Field: "d", To: "removed"},
+				{Field: "e", To: "removed"}, {Field: "f", To: "removed"}, {Field: "g", To: "removed"}, {Field: "h", To: "removed"}, {Field: "i", To: "j"}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b, err := Peek([]byte(c.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var coerced []canonical.Coercion
+			out, _, err := b.Rewrite(nil, "x", Options{Edits: c.edits, Coerced: &coerced})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got map[string]any
+			if err := json.Unmarshal(out, &got); err != nil {
+				t.Fatalf("invalid JSON %s: %v", out, err)
+			}
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("got %s, want %v", out, c.want)
+			}
+			if !reflect.DeepEqual(coerced, c.coerced) {
+				t.Errorf("coerced %v, want %v", coerced, c.coerced)
+			}
+		})
+	}
+}
+
+// The no-quirk rewrite (model, nexus removal, forced usage) is the hot path:
+// it must not allocate beyond the destination buffer.
+func TestRewriteWithoutQuirksDoesNotAllocate(t *testing.T) {
+	b, err := Peek([]byte(`{"model":"mini","nexus":{"x":1},"stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 0, 512)
+	allocs := testing.AllocsPerRun(100, func() {
+		buf, _, _ = b.Rewrite(buf[:0], "gpt-4o-mini", Options{ForceUsage: true})
+	})
+	if allocs != 0 {
+		t.Fatalf("Rewrite allocated %.0f times per call", allocs)
+	}
+	if !json.Valid(buf) || !bytes.Contains(buf, []byte(`"include_usage":true`)) || bytes.Contains(buf, []byte("nexus")) {
+		t.Fatalf("rewrite = %s", buf)
+	}
+}
+
+func BenchmarkRewriteWithQuirk1KB(b *testing.B) {
+	body := []byte(`{"model":"kimi","stream":true,"temperature":0.3,"top_p":0.9,"tool_choice":"required","messages":[{"role":"user","content":"Summarise the following: Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat."}]}`)
+	edits := []Edit{{Param: "temperature"}, {Param: "top_p"}, {Param: "tool_choice", Keep: []string{"auto", "none"}}}
+	p, err := Peek(body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 0, 2048)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		buf, _, _ = p.Rewrite(buf[:0], "kimi-k2.5", Options{ForceUsage: true, Edits: edits})
+	}
+}
+
+// A body without a model (Azure deployment routes take it from the path)
+// gets one, so a non-Azure upstream still learns the model.
+func TestRewriteInsertsMissingModel(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"messages":[]}`:            `{"model":"dep","messages":[]}`,
+		` { "input" : "x" } `:        ` {"model":"dep", "input" : "x" } `,
+		`{}`:                         `{"model":"dep"}`,
+		`{"nexus":{},"messages":[]}`: `{"model":"dep","messages":[]}`,
+	} {
+		b, err := Peek([]byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := b.Rewrite(nil, "dep", Options{})
+		if err != nil || string(out) != want {
+			t.Errorf("%s: got %s (%v), want %s", in, out, err, want)
+		}
 	}
 }

@@ -113,7 +113,7 @@ func upstreamAdapters(cfg *config.Config, now func() time.Time) adapterFunc {
 		}
 		switch ep.Wire {
 		case pipeline.ShapeOpenAI:
-			return openai.New(ep, openai.Options{Now: now}), nil
+			return openai.New(ep, openai.Options{Now: now, Quirks: p.AllQuirks()}), nil
 		case pipeline.ShapeAnthropic:
 			return anthropic.New(ep, anthropic.Options{Now: now}), nil
 		case pipeline.ShapeGemini:

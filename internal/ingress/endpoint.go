@@ -112,6 +112,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route, x *pipe
 	if !rt.modelInPath {
 		x.Model, x.Stream = fb.Model(), fb.Stream()
 	}
+	if rt.modelParam != "" {
+		x.Model = r.PathValue(rt.modelParam) // the path names the model; the body's is ignored
+	}
 	if rt.endpoint == pipeline.EndpointEmbeddings && x.Model == "auto" {
 		return fail(canonical.Errorf(canonical.KindInvalidRequest, http.StatusBadRequest, "auto_not_supported",
 			"model \"auto\" is for chat; name an embedding model").WithParam("model"))

@@ -18,6 +18,9 @@ type route struct {
 	// modelInPath: the model (and the stream flag) come from the URL, as in
 	// Gemini's /v1beta/models/{model}:generateContent.
 	modelInPath bool
+	// modelParam names a path wildcard that is the model while the stream
+	// flag stays in the body (Azure's {deployment}, shims.go).
+	modelParam string
 }
 
 var (
@@ -27,12 +30,12 @@ var (
 )
 
 func (s *Server) routes() []route {
-	return []route{
+	return append([]route{
 		{path: "/v1/chat/completions", shape: pipeline.ShapeOpenAI, endpoint: pipeline.EndpointChat, carriers: openAICarriers},
 		{path: "/v1/embeddings", shape: pipeline.ShapeOpenAI, endpoint: pipeline.EndpointEmbeddings, carriers: openAICarriers},
 		{path: "/v1/messages", shape: pipeline.ShapeAnthropic, endpoint: pipeline.EndpointChat, carriers: anthropicCarriers},
 		{path: "/v1beta/models/{target}", shape: pipeline.ShapeGemini, endpoint: pipeline.EndpointChat, carriers: geminiCarriers, modelInPath: true},
-	}
+	}, shimRoutes()...)
 }
 
 // geminiTarget splits "{model}:generateContent" / ":streamGenerateContent"

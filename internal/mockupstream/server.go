@@ -47,6 +47,7 @@ type Server struct {
 	recMu      sync.Mutex
 	lastHeader http.Header
 	lastBody   []byte
+	lastURI    string // path and query, as sent
 
 	failMu sync.Mutex
 	fails  map[string]int // fail_key → requests seen carrying fail_times
@@ -93,10 +94,20 @@ func (s *Server) LastRequest() (http.Header, []byte) {
 	return s.lastHeader.Clone(), bytes.Clone(s.lastBody)
 }
 
-func (s *Server) record(h http.Header, body []byte) {
-	hc := h.Clone()
+// LastRequestURI returns the path and query of the most recent request as
+// the client sent them ("" before the first one), so tests can check the
+// URL scheme a gateway used (Azure deployments and api-version, say).
+func (s *Server) LastRequestURI() string {
+	s.recMu.Lock()
+	defer s.recMu.Unlock()
+	return s.lastURI
+}
+
+func (s *Server) record(r *http.Request, body []byte) {
+	hc := r.Header.Clone()
 	s.recMu.Lock()
 	s.lastHeader = hc
+	s.lastURI = r.URL.RequestURI()
 	// Reuse the recorder's own buffer: with 50 KB benchmark bodies a fresh
 	// copy per request would be the emulator's largest allocation.
 	s.lastBody = append(s.lastBody[:0], body...)
@@ -132,7 +143,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the client went away mid-upload; nobody to answer
 	}
 	x.body = buf.Bytes()
-	s.record(r.Header, x.body)
+	s.record(r, x.body)
 
 	x.ctl.parseBody(x.body)
 	x.ctl.parse(r.Header.Get(ControlHeader))

@@ -140,3 +140,17 @@ func TestOversizedBodyIsRefusedInTheRouteShape(t *testing.T) {
 		t.Errorf("status %d headers %v body %s", w.status, w.header, body)
 	}
 }
+
+func TestLastRequestURIKeepsPathAndQuery(t *testing.T) {
+	s := New(Options{})
+	if s.LastRequestURI() != "" {
+		t.Fatal("URI before any request")
+	}
+	req := httptest.NewRequest(http.MethodPost, "/openai/deployments/d%201/chat/completions?api-version=2024-10-21",
+		strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("api-key", "k")
+	s.ServeHTTP(httptest.NewRecorder(), req)
+	if got := s.LastRequestURI(); got != "/openai/deployments/d%201/chat/completions?api-version=2024-10-21" {
+		t.Fatalf("LastRequestURI = %q", got)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nexus-gateway/nexus/internal/canonical"
+	"github.com/nexus-gateway/nexus/internal/catalog"
 	"github.com/nexus-gateway/nexus/internal/fastpath"
 	openaifmt "github.com/nexus-gateway/nexus/internal/format/openai"
 	"github.com/nexus-gateway/nexus/internal/pipeline"
@@ -24,12 +25,18 @@ type Adapter struct {
 	now         func() time.Time
 	maxResponse int64
 	bufs        provider.BufferPool
+	quirks      quirks
+	urls        urlScheme
 }
 
 // Options tunes an Adapter; the zero value works.
 type Options struct {
 	Now              func() time.Time
 	MaxResponseBytes int64 // cap on a unary answer held in memory (default 10 MiB)
+	// Quirks are the provider's request rewrites (its preset's and its
+	// configured ones), applied to chat requests whose upstream model they
+	// match.
+	Quirks []catalog.Quirk
 }
 
 // New builds the adapter for ep.
@@ -37,7 +44,8 @@ func New(ep *provider.Endpoint, opt Options) *Adapter {
 	if ep.Client == nil {
 		ep.Client = provider.NewClient(ep.Timeouts)
 	}
-	a := &Adapter{ep: ep, now: opt.Now, maxResponse: opt.MaxResponseBytes}
+	a := &Adapter{ep: ep, now: opt.Now, maxResponse: opt.MaxResponseBytes,
+		quirks: compileQuirks(opt.Quirks), urls: newURLScheme(ep)}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -76,7 +84,7 @@ func (a *Adapter) Do(ctx context.Context, x *pipeline.Exchange, t pipeline.Targe
 // byte relay coalesces buffered frames (OpenAI-family callers take SSE as is).
 var wire = provider.Wire{
 	Shape:          pipeline.ShapeOpenAI,
-	DecodeError:    openaifmt.DecodeError,
+	DecodeError:    decodeError,
 	DecodeResponse: openaifmt.DecodeResponse,
 	NewDecoder:     func() provider.StreamDecoder { return openaifmt.NewStreamDecoder() },
 	NewTap:         func() provider.Tap { return &tap{} },
@@ -90,12 +98,13 @@ var wire = provider.Wire{
 }
 
 // prepare builds the upstream body: spliced bytes on the fast path, an
-// encoding of the canonical request otherwise.
+// encoding of the canonical request otherwise. The provider's quirk edits
+// for the target model apply on both paths, each reported in X-Nexus-Coerced.
 func (a *Adapter) prepare(dst []byte, x *pipeline.Exchange, t pipeline.Target, same bool) ([]byte, error) {
-	quirk := reasoningModel(t.UpstreamModel)
+	edits := a.quirks.editsFor(t.UpstreamModel)
 	if same {
 		body, forced, err := x.Fast.Rewrite(dst, t.UpstreamModel,
-			fastpath.Options{ForceUsage: true, ReasoningModel: quirk, Coerced: &x.Coerced})
+			fastpath.Options{ForceUsage: true, Edits: edits, Coerced: &x.Coerced})
 		x.ForcedUsage = forced
 		return body, err
 	}
@@ -110,15 +119,15 @@ func (a *Adapter) prepare(dst []byte, x *pipeline.Exchange, t pipeline.Target, s
 		return nil, err
 	}
 	x.Coerced = append(x.Coerced, coerced...)
-	if quirk {
-		// The codec writes max_tokens, which compatible servers expect; the
-		// reasoning-model rename is this wire's quirk, applied with the same
-		// splice as the byte path (one extra scan, for these models only).
+	if len(edits) > 0 {
+		// The codec writes what compatible servers generally expect; a
+		// vendor's quirks are applied with the same splice as the byte
+		// path (one extra scan, for quirked models only).
 		fb, err := fastpath.Peek(body)
 		if err != nil {
 			return nil, err
 		}
-		out, _, err := fb.Rewrite(dst, t.UpstreamModel, fastpath.Options{ReasoningModel: true, Coerced: &x.Coerced})
+		out, _, err := fb.Rewrite(dst, t.UpstreamModel, fastpath.Options{Edits: edits, Coerced: &x.Coerced})
 		return out, err
 	}
 	return append(dst, body...), nil
@@ -127,7 +136,7 @@ func (a *Adapter) prepare(dst []byte, x *pipeline.Exchange, t pipeline.Target, s
 // url is the upstream address of one operation ("chat/completions",
 // "embeddings", "responses") for target t. Every OpenAI-wire call builds its
 // URL here, so that providers with their own URL scheme (Azure deployments
-// and api-version) are handled in one place.
+// and api-version) are handled in one place (azure.go).
 func (a *Adapter) url(t pipeline.Target, op string) string {
-	return a.ep.BaseURL + "/" + op
+	return a.urls.url(t.UpstreamModel, op)
 }

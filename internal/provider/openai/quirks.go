@@ -1,25 +1,65 @@
 package openai
 
-import "strings"
+import (
+	"github.com/nexus-gateway/nexus/internal/catalog"
+	"github.com/nexus-gateway/nexus/internal/fastpath"
+)
 
-// reasoningModel reports the OpenAI reasoning models of SPEC §5.6 (gpt-5*,
-// o1–o9*), which reject two things every other chat model accepts:
-//   - max_tokens: 400 "Unsupported parameter: 'max_tokens' is not supported
-//     with this model. Use 'max_completion_tokens' instead."
-//     (shared/fixtures/errors/openai-chat-400-max-tokens-unsupported,
-//     recorded by vercel/ai on a reasoning model);
-//   - temperature / top_p: 400 "Unsupported parameter: 'temperature' is not
-//     supported with this model." (errors/openai-responses-400-temperature-unsupported).
-//
-// The adapter moves max_tokens to max_completion_tokens and drops the
-// sampling parameters, reporting each in X-Nexus-Coerced. A routing prefix
-// ("openai/gpt-5" on aggregators) is ignored.
+// quirks is a provider's quirk table compiled once into splice edits. The
+// rules are data (catalog presets plus the provider's configured quirks);
+// no vendor has a code path of its own here.
+type quirks []compiledQuirk
+
+type compiledQuirk struct {
+	rule  catalog.Quirk
+	edits []fastpath.Edit
+}
+
+func compileQuirks(rules []catalog.Quirk) quirks {
+	out := make(quirks, 0, len(rules))
+	for _, r := range rules {
+		var edits []fastpath.Edit
+		for _, e := range r.Edits() {
+			edits = append(edits, fastpath.Edit{Param: e.Param, To: e.To, Keep: e.Keep})
+		}
+		if len(edits) > 0 {
+			out = append(out, compiledQuirk{rule: r, edits: edits})
+		}
+	}
+	return out
+}
+
+// editsFor returns the edits for upstream model id model: nil when no rule
+// matches (the common case, which costs a prefix test per rule and nothing
+// else), the rule's own slice when one matches, a concatenation otherwise.
+func (qs quirks) editsFor(model string) []fastpath.Edit {
+	var out []fastpath.Edit
+	shared := true
+	for i := range qs {
+		if !qs[i].rule.Matches(model) {
+			continue
+		}
+		if out == nil {
+			out = qs[i].edits
+			continue
+		}
+		if shared {
+			out = append([]fastpath.Edit(nil), out...)
+			shared = false
+		}
+		out = append(out, qs[i].edits...)
+	}
+	return out
+}
+
+// reasoningModel reports whether OpenAI's reasoning-model rule (gpt-5*,
+// o1–o9*, SPEC §5.6) covers model; the rule itself lives in the catalogue.
 func reasoningModel(model string) bool {
-	if i := strings.LastIndexByte(model, '/'); i >= 0 {
-		model = model[i+1:]
+	p, _ := catalog.Preset("openai")
+	for i := range p.Quirks {
+		if p.Quirks[i].Matches(model) {
+			return true
+		}
 	}
-	if strings.HasPrefix(model, "gpt-5") {
-		return true
-	}
-	return len(model) >= 2 && model[0] == 'o' && model[1] >= '1' && model[1] <= '9'
+	return false
 }
