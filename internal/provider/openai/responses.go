@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -138,7 +139,18 @@ func (t *laneTap) Observe(ev sse.Event) bool {
 		return t.chat.Observe(ev)
 	}
 	t.tee.Observe(ev.Name, ev.Data)
-	return t.tee.Done()
+	// OpenAI follows an in-band error event with response.failed: relay
+	// until that one (or the end), so the client sees the whole grammar.
+	return t.tee.Done() && !isErrorEvent(ev)
+}
+
+// isErrorEvent reports an in-band "error" event, named or only typed.
+func isErrorEvent(ev sse.Event) bool {
+	if ev.Name != "" {
+		return ev.Name == "error"
+	}
+	head := ev.Data[:min(len(ev.Data), 64)]
+	return bytes.Contains(head, []byte(`"type":"error"`))
 }
 
 // AtEOF: a stream is complete only with its terminal event (or, for chat,
