@@ -363,6 +363,12 @@ func TestResponsesToChatTargetRefusedByDefault(t *testing.T) {
 	if e.mock.Requests() != before {
 		t.Fatal("a refused request reached the upstream")
 	}
+	// Gateway errors on the route use the same envelope.
+	bad := e.client("nvk_" + strings.Repeat("0", 64))
+	_, err = bad.Responses.New(context.Background(), responses.ResponseNewParams{Model: "gpt-4o-mini", Input: inputOf("hi")})
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 401 || apiErr.Code == "" || apiErr.Message == "" {
+		t.Fatalf("bad key: %v", err)
+	}
 }
 
 // TestResponsesDowngradeServesStatelessRequests: behind responses:
