@@ -514,3 +514,27 @@ func TestResponsesDowngradeMidStreamCutEndsWithFailedFrame(t *testing.T) {
 		}
 	}
 }
+
+// TestResponsesNativeInBandErrorIsRelayedWhole: OpenAI's in-stream error
+// event and the response.failed after it reach the client as recorded, with
+// no gateway frame added, and the request is recorded as failed.
+func TestResponsesNativeInBandErrorIsRelayedWhole(t *testing.T) {
+	e := newResponsesEnv(t)
+	key := e.newKey(t, "app", nil)
+	body := `{"model":"gpt-4o-mini","stream":true,"input":"[[mock: fixture=openai-responses-errors/openai-responses-stream-error-event]]"}`
+	r := e.post(t, "/v1/responses", key, body, nil)
+	got, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	frames := sseFrames(t, got)
+	names := make([]string, len(frames))
+	for i, f := range frames {
+		names[i] = f.name
+	}
+	if r.StatusCode != 200 || strings.Join(names, ",") != "response.created,response.in_progress,error,response.failed" ||
+		!bytes.Contains(frames[3].data, []byte(`"sequence_number":3`)) {
+		t.Fatalf("status %d, frames %v", r.StatusCode, names)
+	}
+	if a := e.waitAudit(t, r.Header.Get("X-Nexus-Request-Id")); a.Status < 400 {
+		t.Fatalf("audit = %+v, want a failure", a)
+	}
+}
