@@ -62,6 +62,23 @@ func TestStreamCutMidwayEndsWithOneErrorFrame(t *testing.T) {
 	e.waitLog(t, `"status":502`)
 }
 
+// TestStreamClosedCleanlyBeforeItsEndIsACut: an upstream that closes the
+// connection in good order, but before its finish reason and [DONE], cut
+// the stream all the same: the client gets the error frame, not a clean end.
+func TestStreamClosedCleanlyBeforeItsEndIsACut(t *testing.T) {
+	up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"},"finish_reason":null}]}`+"\n\n")
+	})
+	e := newEnv(t, envOptions{upstream: up})
+	r := e.post(t, "/v1/chat/completions", e.newKey(t, "app", nil), `{"model":"mini","stream":true,"messages":[{"role":"user","content":"hi"}]}`, nil)
+	defer r.Body.Close()
+	frames := readSSE(t, r.Body)
+	if r.StatusCode != 200 || len(frames) != 2 || !strings.Contains(frames[1], `"upstream_error"`) {
+		t.Fatalf("status %d, frames %v", r.StatusCode, frames)
+	}
+}
+
 func TestFirstByteTimeoutAnswers504(t *testing.T) {
 	e := newEnv(t, envOptions{extra: "timeouts:\n  first_byte: 150ms"})
 	key := e.newKey(t, "app", nil)

@@ -30,7 +30,7 @@ func routeCmd(ctx context.Context, args []string, stdout io.Writer, getenv func(
 	allow := fs.String("allow", "", "without --key: comma-separated model globs of a hypothetical key")
 	labels := labelFlag{}
 	fs.Var(labels, "label", "without --key: a label k=v of a hypothetical key (repeatable)")
-	ingress := fs.String("ingress", "openai", "API shape of the request: openai, anthropic or gemini")
+	ingress := fs.String("ingress", "openai", "API shape of the request: openai, anthropic, gemini or openai-responses")
 	tag := fs.String("tag", "", "X-Nexus-Route-Tag value")
 	var q route.Query
 	fs.BoolVar(&q.Stream, "stream", false, "a streamed request")
@@ -46,9 +46,9 @@ func routeCmd(ctx context.Context, args []string, stdout io.Writer, getenv func(
 		return errors.New("route explain: --model is required")
 	}
 	switch *ingress {
-	case "openai", "anthropic", "gemini":
+	case "openai", "anthropic", "gemini", "openai-responses":
 	default:
-		return fmt.Errorf("route explain: --ingress %q: want openai, anthropic or gemini", *ingress)
+		return fmt.Errorf("route explain: --ingress %q: want openai, anthropic, gemini or openai-responses", *ingress)
 	}
 	q.Model, q.Ingress, q.Tag = *model, pipeline.Shape(*ingress), *tag
 	cfg, err := loadConfig(*cfgPath, getenv)

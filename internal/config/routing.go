@@ -41,6 +41,11 @@ type Route struct {
 	// Retry is the effective policy: the route's own retry: keys over the
 	// global retry: block, field by field.
 	Retry Retry
+	// Responses says how /v1/responses requests are served when the
+	// route's primary target does not serve the Responses API natively:
+	// "native" (default: refused with responses_not_supported) or
+	// "downgrade" (stateless requests translated to chat and back).
+	Responses string
 }
 
 // RouteMatch lists the conditions of a rule; empty ones match everything.
@@ -48,7 +53,7 @@ type RouteMatch struct {
 	Models  []string          // globs over the requested model (and the served model's name and aliases)
 	Keys    []string          // globs over the virtual key's id or name
 	Labels  map[string]string // key labels that must all be equal
-	Ingress []string          // openai | anthropic | gemini
+	Ingress []string          // openai | anthropic | gemini | openai-responses
 	Tags    []string          // globs over the X-Nexus-Route-Tag header's values
 }
 
@@ -161,6 +166,7 @@ func (d *decoder) route(path string, n ast.Node) Route {
 			}
 		}},
 		{"retry", func(p string, v ast.Node) { d.retry(p, v, &r.Retry) }},
+		{"responses", func(p string, v ast.Node) { r.Responses = d.str(p, v) }},
 	})
 	return r
 }

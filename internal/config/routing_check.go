@@ -13,7 +13,8 @@ var (
 	routeStrategies = []string{"priority", "weighted", "round_robin", "latency", "cost", "auto"}
 	autoPolicies    = []string{"cheapest", "balanced", "quality"}
 	retryClasses    = []string{"network", "timeout", "429", "5xx"}
-	ingressShapes   = []string{"openai", "anthropic", "gemini"}
+	ingressShapes   = []string{"openai", "anthropic", "gemini", "openai-responses"}
+	responsesModes  = []string{"native", "downgrade"}
 )
 
 // inFile reports whether path was written in the file. Without a source
@@ -63,6 +64,9 @@ func (c *Config) applyRoutingDefaults() {
 		rt := &c.Routes[i]
 		if rt.Strategy == "" {
 			rt.Strategy = "priority"
+		}
+		if rt.Responses == "" {
+			rt.Responses = "native"
 		}
 		if rt.Strategy == "auto" && rt.Policy == "" {
 			rt.Policy = c.Auto.Policy
@@ -183,6 +187,9 @@ func (c *Config) checkRoute(e *errs, path string, rt Route) {
 		e.add(path+".policy", "only for strategy auto")
 	case rt.Strategy == "auto" && !slices.Contains(autoPolicies, rt.Policy):
 		e.add(path+".policy", "want one of %s, got %s", strings.Join(autoPolicies, ", "), quoteShort(rt.Policy))
+	}
+	if !slices.Contains(responsesModes, rt.Responses) {
+		e.add(path+".responses", "want one of %s, got %s", strings.Join(responsesModes, ", "), quoteShort(rt.Responses))
 	}
 	if len(rt.Targets) == 0 && rt.Strategy != "auto" {
 		e.empty(path+".targets", "at least one target is required (only strategy auto may leave them out)")

@@ -66,6 +66,7 @@ routes:
       - {model: mini, weight: 3, priority: 1}
       - {provider: an, upstream_model: claude-haiku-4-5}
     retry: {attempts: 1, jitter: 0, on: []}
+    responses: downgrade
   - name: smart
     match: {models: [auto], tags: [cheap]}
     strategy: auto
@@ -92,6 +93,9 @@ routes:
 	}
 	if !retryEqual(c.Routes[2].Retry, c.Retry) || c.Routes[2].Strategy != "priority" {
 		t.Errorf("route without retry: %+v (global %+v)", c.Routes[2].Retry, c.Retry)
+	}
+	if r.Responses != "downgrade" || c.Routes[2].Responses != "native" {
+		t.Errorf("responses modes = %q, %q; want downgrade as written, native by default", r.Responses, c.Routes[2].Responses)
 	}
 	if c.Routes[1].Policy != "cheapest" {
 		t.Errorf("auto route policy = %q, want the auto block's", c.Routes[1].Policy)
@@ -129,7 +133,9 @@ func TestRoutingValidationErrorsNameLineAndField(t *testing.T) {
 		{"catch-all before another rule", "routes:\n  - {name: all, targets: [{model: mini}]}\n  - {name: later, targets: [{model: mini}]}\n",
 			"13: routes[1]: unreachable: routes[0] above matches every request"},
 		{"unknown ingress", "routes:\n  - name: r\n    match: {ingress: [openai, cohere]}\n    targets: [{model: mini}]\n",
-			`13: routes[0].match.ingress[1]: want one of openai, anthropic, gemini, got "cohere"`},
+			`13: routes[0].match.ingress[1]: want one of openai, anthropic, gemini, openai-responses, got "cohere"`},
+		{"unknown responses mode", "routes:\n  - name: r\n    responses: translate\n    targets: [{model: mini}]\n",
+			`13: routes[0].responses: want one of native, downgrade, got "translate"`},
 		{"policy without auto", "routes:\n  - name: r\n    policy: cheapest\n    targets: [{model: mini}]\n",
 			"13: routes[0].policy: only for strategy auto"},
 		{"unknown policy", "routes:\n  - {name: r, strategy: auto, policy: smartest}\n",

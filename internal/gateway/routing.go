@@ -49,7 +49,8 @@ func newRouter(cfg *config.Config, adapterFor adapterFunc, stored map[string]str
 	for _, r := range cfg.Routes {
 		rule := route.Rule{
 			Name: r.Name, Strategy: route.Strategy(r.Strategy), Policy: route.AutoMode(r.Policy),
-			Match: route.Match{Models: r.Match.Models, Keys: r.Match.Keys, Labels: r.Match.Labels, Tags: r.Match.Tags},
+			Responses: route.ResponsesMode(r.Responses),
+			Match:     route.Match{Models: r.Match.Models, Keys: r.Match.Keys, Labels: r.Match.Labels, Tags: r.Match.Tags},
 		}
 		for _, s := range r.Match.Ingress {
 			rule.Match.Ingress = append(rule.Match.Ingress, pipeline.Shape(s))
@@ -163,9 +164,16 @@ func routeModel(cfg *config.Config, m config.Model) route.Model {
 	p, _ := cfg.Provider(m.Provider)
 	rm := route.Model{Name: m.Name, Aliases: m.Aliases, Provider: m.Provider, ProviderType: p.Type,
 		Wire: pipeline.Shape(p.WireFormat), UpstreamModel: m.UpstreamModel, Type: m.Type,
-		Features: m.Features, ContextWindow: m.ContextWindow}
+		Features: m.Features, ContextWindow: m.ContextWindow, Responses: servesResponses(p)}
 	if m.Pricing != nil {
 		rm.InputPrice, rm.OutputPrice = m.Pricing.Input, m.Pricing.Output
 	}
 	return rm
+}
+
+// servesResponses reports the providers that serve the OpenAI Responses API
+// natively (SPEC §5.8): OpenAI and Azure OpenAI. Every other OpenAI-wire
+// vendor (DeepSeek, GLM, Groq, …) speaks only chat completions.
+func servesResponses(p config.Provider) bool {
+	return p.Type == "openai" || p.Type == "azure-openai"
 }

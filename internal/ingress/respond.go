@@ -156,8 +156,9 @@ func (s *Server) writeStream(w http.ResponseWriter, r *http.Request, shape pipel
 		return statusClientClosed, &failure{Error: clientClosed(err), written: true}
 	}
 	ce := canonical.As(err)
-	name, data := streamError(shape, ce)
-	_ = out.sink.WriteEvent(name, data)
+	if name, data, ok := out.errorFrame(err, ce); ok {
+		_ = out.sink.WriteEvent(name, data)
+	}
 	_ = out.close()
 	// The HTTP status is already 200; the log keeps the real outcome.
 	return ce.Status, &failure{Error: ce, written: true}

@@ -33,6 +33,7 @@ func (s *Server) routes() []route {
 	return append([]route{
 		{path: "/v1/chat/completions", shape: pipeline.ShapeOpenAI, endpoint: pipeline.EndpointChat, carriers: openAICarriers},
 		{path: "/v1/embeddings", shape: pipeline.ShapeOpenAI, endpoint: pipeline.EndpointEmbeddings, carriers: openAICarriers},
+		{path: "/v1/responses", shape: pipeline.ShapeResponses, endpoint: pipeline.EndpointResponses, carriers: openAICarriers},
 		{path: "/v1/messages", shape: pipeline.ShapeAnthropic, endpoint: pipeline.EndpointChat, carriers: anthropicCarriers},
 		{path: "/v1beta/models/{target}", shape: pipeline.ShapeGemini, endpoint: pipeline.EndpointChat, carriers: geminiCarriers, modelInPath: true},
 	}, shimRoutes()...)
@@ -61,6 +62,8 @@ func shapeFor(path string) pipeline.Shape {
 		return pipeline.ShapeAnthropic
 	case strings.HasPrefix(path, "/v1beta/"):
 		return pipeline.ShapeGemini
+	case strings.HasPrefix(path, "/v1/responses"):
+		return pipeline.ShapeResponses
 	}
 	return pipeline.ShapeOpenAI
 }

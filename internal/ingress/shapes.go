@@ -5,6 +5,7 @@ import (
 	anthropicfmt "github.com/nexus-gateway/nexus/internal/format/anthropic"
 	geminifmt "github.com/nexus-gateway/nexus/internal/format/gemini"
 	openaifmt "github.com/nexus-gateway/nexus/internal/format/openai"
+	responsesfmt "github.com/nexus-gateway/nexus/internal/format/responses"
 	"github.com/nexus-gateway/nexus/internal/pipeline"
 	"github.com/nexus-gateway/nexus/internal/sse"
 )
@@ -17,7 +18,16 @@ type codec struct {
 	encodeResponse func(*canonical.Response) ([]byte, error)
 	encodeError    func(*canonical.Error) []byte
 	streamError    func(*canonical.Error) (string, []byte)
-	newEncoder     func(x *pipeline.Exchange, ew eventWriter) func(canonical.Event) error
+	newEncoder     func(x *pipeline.Exchange, ew eventWriter) streamEncoder
+}
+
+// streamEncoder writes one translated stream in a shape's grammar.
+// errorFrame, when set, renders the terminal error frame at the stream's
+// position (Responses numbers every frame); nil means the shape's fixed
+// streamError frame.
+type streamEncoder struct {
+	encode     func(canonical.Event) error
+	errorFrame func(*canonical.Error) (string, []byte)
 }
 
 // eventWriter is the SSE (or Gemini JSON-array) sink an encoder writes to.
@@ -33,13 +43,13 @@ var codecs = map[pipeline.Shape]codec{
 		encodeResponse: openaifmt.EncodeResponse,
 		encodeError:    openaifmt.EncodeError,
 		streamError:    openaifmt.EncodeStreamError,
-		newEncoder: func(x *pipeline.Exchange, ew eventWriter) func(canonical.Event) error {
+		newEncoder: func(x *pipeline.Exchange, ew eventWriter) streamEncoder {
 			include := true // usage is always delivered (SPEC §6.7): the trailing usage chunk
 			if r, err := x.Request(); err == nil && !r.IncludeUsage {
 				include = false
 			}
 			enc := openaifmt.NewStreamEncoder(openaifmt.StreamOptions{Model: x.Target.Model, Created: x.Start.Unix(), IncludeUsage: include})
-			return func(ev canonical.Event) error { return enc.Encode(ev, ew) }
+			return streamEncoder{encode: func(ev canonical.Event) error { return enc.Encode(ev, ew) }}
 		},
 	},
 	pipeline.ShapeAnthropic: {
@@ -47,9 +57,22 @@ var codecs = map[pipeline.Shape]codec{
 		encodeResponse: anthropicfmt.EncodeResponse,
 		encodeError:    anthropicfmt.EncodeError,
 		streamError:    anthropicfmt.EncodeStreamError,
-		newEncoder: func(x *pipeline.Exchange, ew eventWriter) func(canonical.Event) error {
+		newEncoder: func(x *pipeline.Exchange, ew eventWriter) streamEncoder {
 			enc := anthropicfmt.NewStreamEncoder(anthropicfmt.StreamOptions{Model: x.Target.Model, Created: x.Start.Unix()})
-			return func(ev canonical.Event) error { return enc.Encode(ev, ew) }
+			return streamEncoder{encode: func(ev canonical.Event) error { return enc.Encode(ev, ew) }}
+		},
+	},
+	pipeline.ShapeResponses: {
+		decode:         responsesfmt.DecodeRequest,
+		encodeResponse: responsesfmt.EncodeResponse,
+		encodeError:    responsesfmt.EncodeError,
+		streamError:    responsesfmt.EncodeStreamError,
+		newEncoder: func(x *pipeline.Exchange, ew eventWriter) streamEncoder {
+			enc := responsesfmt.NewStreamEncoder(responsesfmt.StreamOptions{Model: x.Target.Model, Created: x.Start.Unix()})
+			return streamEncoder{
+				encode:     func(ev canonical.Event) error { return enc.Encode(ev, ew) },
+				errorFrame: enc.ErrorFrame,
+			}
 		},
 	},
 	pipeline.ShapeGemini: {
@@ -57,9 +80,9 @@ var codecs = map[pipeline.Shape]codec{
 		encodeResponse: geminifmt.EncodeResponse,
 		encodeError:    geminifmt.EncodeError,
 		streamError:    geminifmt.EncodeStreamError,
-		newEncoder: func(x *pipeline.Exchange, ew eventWriter) func(canonical.Event) error {
+		newEncoder: func(x *pipeline.Exchange, ew eventWriter) streamEncoder {
 			enc := geminifmt.NewStreamEncoder(geminifmt.StreamOptions{Model: x.Target.Model, Created: x.Start.Unix()})
-			return func(ev canonical.Event) error { return enc.Encode(ev, ew) }
+			return streamEncoder{encode: func(ev canonical.Event) error { return enc.Encode(ev, ew) }}
 		},
 	},
 }

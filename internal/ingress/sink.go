@@ -7,6 +7,7 @@ import (
 
 	"github.com/nexus-gateway/nexus/internal/canonical"
 	geminifmt "github.com/nexus-gateway/nexus/internal/format/gemini"
+	responsesfmt "github.com/nexus-gateway/nexus/internal/format/responses"
 	"github.com/nexus-gateway/nexus/internal/pipeline"
 	"github.com/nexus-gateway/nexus/internal/sse"
 )
@@ -24,7 +25,7 @@ type streamSink struct {
 	array *geminifmt.ArrayWriter
 	x     *pipeline.Exchange
 	shape pipeline.Shape
-	enc   func(canonical.Event) error
+	enc   *streamEncoder
 }
 
 func newStreamSink(w http.ResponseWriter, shape pipeline.Shape, x *pipeline.Exchange, array bool) *streamSink {
@@ -62,14 +63,32 @@ func (s *streamSink) frame(f pipeline.Frame) error {
 		return nil
 	}
 	if s.enc == nil {
-		s.enc = codecs[s.shape].newEncoder(s.x, clientWriter{s.sink})
+		enc := codecs[s.shape].newEncoder(s.x, clientWriter{s.sink})
+		s.enc = &enc
 	}
 	for _, ev := range f.Events {
-		if err := s.enc(ev); err != nil {
+		if err := s.enc.encode(ev); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// errorFrame renders the one terminal error frame after err ended the
+// stream (SPEC §6.8); ok is false when none is due. A relayed Responses
+// stream knows its own position (RelayError); a translated one is at its
+// encoder's position; every other grammar has a fixed frame.
+func (s *streamSink) errorFrame(err error, ce *canonical.Error) (name string, data []byte, ok bool) {
+	var re *responsesfmt.RelayError
+	if s.shape == pipeline.ShapeResponses && errors.As(err, &re) {
+		return re.Frame(gatewayTyped(s.shape, ce))
+	}
+	if s.enc != nil && s.enc.errorFrame != nil {
+		name, data = s.enc.errorFrame(gatewayTyped(s.shape, ce))
+		return name, data, true
+	}
+	name, data = streamError(s.shape, ce)
+	return name, data, true
 }
 
 // hold defers flushing while more frames are ready (SSE only).

@@ -1,7 +1,8 @@
 // Package mockupstream is the provider emulator behind
-// `nexus mock-upstream`: a fake OpenAI, Anthropic and Gemini that the
-// end-to-end tests and load benchmarks use in place of the internet, and
-// that users can point the gateway at to try it offline.
+// `nexus mock-upstream`: a fake OpenAI (chat, Responses, embeddings),
+// Anthropic and Gemini that the end-to-end tests and load benchmarks use in
+// place of the internet, and that users can point the gateway at to try it
+// offline.
 //
 // Answers follow the real wire shapes recorded in shared/fixtures. The text
 // is deterministic: Greeting, then " You said: " and a short prefix of the
@@ -15,6 +16,8 @@
 //	POST …/chat/completions                 OpenAI chat, JSON or SSE ("stream":true)
 //	POST …/embeddings                       OpenAI embeddings (float or base64, batch, dimensions)
 //	GET  …/models                           OpenAI model list
+//	POST …/responses                        OpenAI Responses, JSON or SSE (response.* events with
+//	                                        sequence numbers; tool=1 answers with a function_call item)
 //	POST …/messages                         Anthropic Messages, JSON or SSE
 //	POST …/models/{model}:generateContent   Gemini
 //	POST …/models/{model}:streamGenerateContent   Gemini stream (SSE with ?alt=sse, else a JSON array)

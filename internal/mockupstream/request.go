@@ -27,6 +27,7 @@ const (
 	routeStreamGenerate
 	routeGeminiEmbed
 	routeGeminiBatchEmbed
+	routeResponses
 )
 
 // route is the result of matching a path. Matching is on the suffix so that
@@ -47,6 +48,8 @@ func matchRoute(path string) route {
 		return route{kind: routeEmbeddings, family: famOpenAI, method: http.MethodPost, model: azureDeployment(path)}
 	case strings.HasSuffix(path, "/models"):
 		return route{kind: routeModels, family: famOpenAI, method: http.MethodGet}
+	case strings.HasSuffix(path, "/responses"):
+		return route{kind: routeResponses, family: famOpenAI, method: http.MethodPost}
 	case strings.HasSuffix(path, "/messages"):
 		return route{kind: routeMessages, family: famAnthropic, method: http.MethodPost}
 	}
@@ -152,6 +155,14 @@ func parseRequest(rt route, body []byte) reqInfo {
 		// Gemini names the model in the path only, and streams by route.
 		ri.model = rt.model
 		ri.stream = rt.kind == routeStreamGenerate
+	}
+	if rt.kind == routeResponses && ri.input != nil {
+		// Responses input: a string, or items whose user messages hold a
+		// string or input_text parts.
+		userContent = ri.input
+		if len(ri.input) > 0 && ri.input[0] == '[' {
+			userContent = lastUserContent(ri.input, "content")
+		}
 	}
 	if userContent != nil {
 		ri.userText = cleanUserText(contentText(userContent))

@@ -195,6 +195,8 @@ func (s *Server) dispatch(x *exchange) {
 		s.serveModels(x)
 	case routeMessages:
 		s.serveMessages(x, &ri)
+	case routeResponses:
+		s.serveResponses(x, &ri)
 	case routeGenerate, routeStreamGenerate:
 		s.serveGemini(x, &ri)
 	case routeGeminiEmbed, routeGeminiBatchEmbed:

@@ -20,6 +20,10 @@ const (
 	ShapeOpenAI    Shape = "openai"
 	ShapeAnthropic Shape = "anthropic"
 	ShapeGemini    Shape = "gemini"
+	// ShapeResponses is the OpenAI Responses API (/v1/responses). It is an
+	// ingress shape only: no provider speaks it as its chat wire; OpenAI
+	// and Azure OpenAI serve it natively beside their chat wire.
+	ShapeResponses Shape = "openai-responses"
 )
 
 // Endpoint names the kind of operation (chat, embeddings, …).
@@ -49,6 +53,9 @@ type Target struct {
 	Wire          Shape  // wire family the provider speaks
 	Model         string // client-facing model code
 	UpstreamModel string // id sent upstream
+	// Responses: the provider serves the Responses API natively, so a
+	// /v1/responses request is relayed to it as is instead of translated.
+	Responses bool
 }
 
 // Exchange is one proxied request travelling through the stages. Stages read

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -50,6 +51,12 @@ func MidStreamError(call *Call, provider string, err error) *canonical.Error {
 
 // StreamCut is the error for a stream that ended without its terminal signal.
 func StreamCut(provider string, err error) *canonical.Error {
+	if errors.Is(err, io.EOF) {
+		// A cut is no clean end, and stream consumers test errors.Is(err,
+		// io.EOF) for exactly that: an upstream that closed before its
+		// terminal frame must not read as a finished stream.
+		err = io.ErrUnexpectedEOF
+	}
 	return &canonical.Error{Kind: canonical.KindUpstream, Status: http.StatusBadGateway, Code: "upstream_error",
 		Message: fmt.Sprintf("provider %s ended the stream before completion", provider), Cause: err}
 }

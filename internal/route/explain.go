@@ -88,6 +88,9 @@ func (r *Router) Explain(in Query) *Explanation {
 	if q.ingress == "" {
 		q.ingress = pipeline.ShapeOpenAI
 	}
+	if q.ingress == pipeline.ShapeResponses {
+		q.endpoint = pipeline.EndpointResponses // only the rule's mode decides: there is no body to guard
+	}
 	q.known = needTools | needImages | needJSONSchema | needReasoning
 	for _, f := range []struct {
 		on bool

@@ -119,6 +119,11 @@ func (r *Router) plan(q *query, p *plan, dst []*target, tr *trace) ([]*target, e
 		}
 	}
 
+	out, err := responsesTargets(q, p, out, tr)
+	if err != nil {
+		return nil, err
+	}
+
 	// Open circuits re-route traffic, they never refuse it on their own:
 	// when every remaining target's circuit is open (a single-target model
 	// whose provider is failing, say) all of them are tried anyway, as the

@@ -45,6 +45,10 @@ type Model struct {
 	// Hidden models are reachable only as a rule target (provider +
 	// upstream_model), never by name, and are no "auto" candidates.
 	Hidden bool
+	// Responses: the provider serves the OpenAI Responses API natively
+	// (SPEC §5.8); other targets get /v1/responses requests only when a
+	// rule allows the downgrade to chat.
+	Responses bool
 }
 
 // Provider is one configured upstream account with its credentials.

@@ -42,6 +42,10 @@ type Rule struct {
 	// empty: every served chat model is then a candidate.
 	Targets []TargetSpec
 	Retry   *RetryPolicy // nil = Options.Retry
+	// Responses says how the rule serves /v1/responses requests whose
+	// target does not serve the Responses API natively: refused (the
+	// default) or downgraded to chat when stateless.
+	Responses ResponsesMode
 }
 
 // Match says which requests a rule takes. Empty fields match everything;
@@ -102,6 +106,13 @@ func (r *Router) compileRule(i int, in Rule) (*rule, error) {
 	}
 	if !validMode(cr.policy) {
 		return nil, fmt.Errorf("route: rule %q: unknown auto policy %q", cr.Name, cr.policy)
+	}
+	switch cr.Responses {
+	case "":
+		cr.Responses = ResponsesNative
+	case ResponsesNative, ResponsesDowngrade:
+	default:
+		return nil, fmt.Errorf("route: rule %q: unknown responses mode %q", cr.Name, cr.Responses)
 	}
 	if in.Retry != nil {
 		cr.retry = in.Retry.withDefaults()

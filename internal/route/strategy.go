@@ -24,7 +24,7 @@ type target struct {
 
 func newTarget(m *Model, u *upstream, key string, h *health) *target {
 	t := &target{model: m, prov: u, key: key, h: h,
-		pt: pipeline.Target{Provider: m.Provider, ProviderType: m.ProviderType, Wire: m.Wire, Model: m.Name, UpstreamModel: m.UpstreamModel}}
+		pt: pipeline.Target{Provider: m.Provider, ProviderType: m.ProviderType, Wire: m.Wire, Model: m.Name, UpstreamModel: m.UpstreamModel, Responses: m.Responses}}
 	if m.Features != nil {
 		t.known = true
 		for _, f := range m.Features {

@@ -55,7 +55,7 @@ func New(ep *provider.Endpoint, opt Options) *Adapter {
 
 // Do sends x to the provider as target t.
 func (a *Adapter) Do(ctx context.Context, x *pipeline.Exchange, t pipeline.Target) (*pipeline.Response, error) {
-	if x.Endpoint != pipeline.EndpointChat {
+	if x.Endpoint == pipeline.EndpointEmbeddings {
 		// Anthropic serves no embeddings; routing's capability filter
 		// normally keeps such requests away, this is the backstop.
 		return nil, canonical.Errorf(canonical.KindNoCompatible, http.StatusBadRequest, "no_compatible_provider",

@@ -60,6 +60,9 @@ func (a *Adapter) Do(ctx context.Context, x *pipeline.Exchange, t pipeline.Targe
 	if x.Endpoint == pipeline.EndpointEmbeddings {
 		return a.embed(ctx, x, t)
 	}
+	if x.Ingress == pipeline.ShapeResponses && t.Responses && x.Fast != nil {
+		return a.responses(ctx, x, t)
+	}
 	same := x.Ingress == pipeline.ShapeOpenAI && x.Fast != nil
 	bp := a.bufs.Get()
 	body, err := a.prepare(*bp, x, t, same)
