@@ -18,7 +18,7 @@ import (
 type fakeRedis struct {
 	mu      sync.Mutex
 	vals    map[counterID]int64
-	batches [][]*counter // first counter of each request, per batch sent
+	batches [][]*counter  // first counter of each request, per batch sent
 	hold    chan struct{} // non-nil: every send waits for a value from it
 	entered chan int      // non-nil: every send reports its size on entry
 	fail    error         // every send fails with it
