@@ -14,19 +14,23 @@ import (
 // that admits them one after another, atomically: exactly what separate calls
 // in that order would have decided, so admission stays exact across replicas.
 //
-// There is no timer. A reservation that finds fewer than maxInflight batches
-// on the wire leads a batch of its own at once; one that finds them all busy
-// waits, with the others that arrive meanwhile, for the first to come back,
-// and then all of them go in the next batch. So a request waits at most for
-// one round trip already in flight plus its own, and never past its own
-// deadline (redis_timeout).
+// There is no timer. A reservation that finds fewer than reserveWire
+// requests on the wire (and nobody queued) is sent at once, in a batch of its
+// own; otherwise it waits, with the others that arrive meanwhile, for the
+// first batch on the wire to come back, and then all of them go in the next
+// batch. So a request waits at most for one round trip already in flight
+// plus its own, and never past its own deadline (redis_timeout). With two
+// concurrent requests neither ever waits for the other (as without batching);
+// under load most requests queue behind a batch of several and share calls.
 
 // Tuning, see docs/quotas.md:
 const (
-	// reserveInflight is how many reservation batches may be on the wire at
-	// once. One keeps Redis work per request lowest under load; more lowers
-	// the wait at low concurrency. Measured in docs/performance.md.
-	reserveInflight = 1
+	// reserveWire is how many requests may be on the wire, in separate
+	// batches, before new ones queue for the next batch. 1 would batch the
+	// most, but then two requests alternating would each wait for the
+	// other's round trip; 2 lets a second request go at once while the
+	// batch on the wire carries a single one.
+	reserveWire = 2
 	// reserveBatchMax bounds the requests in one script call, so one call
 	// never keeps Redis (single-threaded) busy for long.
 	reserveBatchMax = 128
@@ -64,7 +68,7 @@ type reserveSender func(ctx context.Context, batch []*pendingReserve) ([]int64, 
 // groupCommit coalesces concurrent reservations into batches.
 type groupCommit struct {
 	send     reserveSender
-	inflight int // maximum batches on the wire
+	wireMax  int // requests on the wire from which newcomers queue
 	batchMax int
 	// skip, when it returns an error, fails a batch without sending it
 	// (Redis failed a moment ago: the queued requests get the policy now).
@@ -77,6 +81,7 @@ type groupCommit struct {
 
 	mu      sync.Mutex
 	busy    int // batches on the wire
+	onWire  int // requests in them
 	pending []*pendingReserve
 }
 
@@ -88,10 +93,12 @@ func (g *groupCommit) reserve(ctx context.Context, cs []counter) (int, error) {
 		p.deadline = d
 	}
 	g.mu.Lock()
-	if g.busy < g.inflight {
-		// pending is empty here: it only fills while every slot is busy,
-		// and a slot that frees takes the whole queue with it.
+	if len(g.pending) == 0 && g.onWire < g.wireMax {
+		// Requests only queue while a batch is on the wire, and a batch
+		// that comes back takes the whole queue with it: nobody is left
+		// behind, and nobody overtakes the queue.
 		g.busy++
+		g.onWire++
 		g.mu.Unlock()
 		g.run([]*pendingReserve{p})
 		return p.failed, p.err
@@ -116,12 +123,14 @@ func (g *groupCommit) reserve(ctx context.Context, cs []counter) (int, error) {
 func (g *groupCommit) run(batch []*pendingReserve) {
 	g.execute(batch)
 	g.mu.Lock()
+	g.onWire -= len(batch)
 	if len(g.pending) == 0 {
 		g.busy--
 		g.mu.Unlock()
 		return
 	}
 	next := g.take()
+	g.onWire += len(next)
 	g.mu.Unlock()
 	go g.run(next)
 }

@@ -93,8 +93,8 @@ func twoCounters(rpm int64, usd int64) []counter {
 	}
 }
 
-func newGroup(f *fakeRedis, inflight int) *groupCommit {
-	return &groupCommit{send: f.send, inflight: inflight, batchMax: reserveBatchMax}
+func newGroup(f *fakeRedis, wireMax int) *groupCommit {
+	return &groupCommit{send: f.send, wireMax: wireMax, batchMax: reserveBatchMax}
 }
 
 type result struct {
@@ -356,12 +356,43 @@ func TestGroupCommitLoneRequestLeadsAtOnce(t *testing.T) {
 	}
 }
 
+func TestGroupCommitSecondRequestGoesBesideALoneOne(t *testing.T) {
+	f := newFakeRedis()
+	f.hold, f.entered = make(chan struct{}), make(chan int, 8)
+	g := newGroup(f, 2)
+	first := submit(context.Background(), g, twoCounters(100, 1))
+	<-f.entered
+	// One request on the wire: the next one does not wait for it.
+	second := submit(context.Background(), g, twoCounters(100, 2))
+	if n := <-f.entered; n != 1 {
+		t.Fatalf("second request went in a batch of %d, want its own", n)
+	}
+	// Two on the wire: the next ones queue, and go together.
+	waiters := queueBehind(t, g, bg(2), [][]counter{twoCounters(100, 3), twoCounters(100, 4)})
+	f.hold <- struct{}{}
+	f.hold <- struct{}{}
+	recv(t, first)
+	recv(t, second)
+	if n := <-f.entered; n != 2 {
+		t.Fatalf("queued requests went in a batch of %d, want 2 together", n)
+	}
+	f.hold <- struct{}{}
+	for i, w := range waiters {
+		if r := recv(t, w); r.err != nil || r.failed != -1 {
+			t.Errorf("waiter %d: %+v", i, r)
+		}
+	}
+	if usd := f.vals[counterID{gcRule, axisUSDDay, 1, "k"}]; usd != 10 {
+		t.Errorf("usd = %d, want 10", usd)
+	}
+}
+
 func TestGroupCommitExactUnderConcurrency(t *testing.T) {
-	for _, inflight := range []int{1, 2} {
-		t.Run("inflight="+strconv.Itoa(inflight), func(t *testing.T) {
+	for _, wire := range []int{1, 2, 8} {
+		t.Run("wire="+strconv.Itoa(wire), func(t *testing.T) {
 			f := newFakeRedis()
 			f.jitter = true
-			g := newGroup(f, inflight)
+			g := newGroup(f, wire)
 			const n, limit = 300, 100
 			var wg sync.WaitGroup
 			var mu sync.Mutex
@@ -404,8 +435,8 @@ func TestGroupCommitExactUnderConcurrency(t *testing.T) {
 			}
 			g.mu.Lock()
 			defer g.mu.Unlock()
-			if g.busy != 0 || len(g.pending) != 0 {
-				t.Errorf("after the run: %d batches busy, %d queued; want none", g.busy, len(g.pending))
+			if g.busy != 0 || g.onWire != 0 || len(g.pending) != 0 {
+				t.Errorf("after the run: %d batches (%d requests) on the wire, %d queued; want none", g.busy, g.onWire, len(g.pending))
 			}
 		})
 	}

@@ -156,7 +156,7 @@ func New(cfg config.Quotas, pricer Pricer, logger *slog.Logger, now func() time.
 		return nil, err
 	}
 	s.store, s.remote = rs, true
-	s.group = &groupCommit{send: rs.sendReserve, inflight: reserveInflight, batchMax: reserveBatchMax,
+	s.group = &groupCommit{send: rs.sendReserve, wireMax: reserveWire, batchMax: reserveBatchMax,
 		skip: s.skipRedis, orphaned: s.release}
 	if s.flusher, err = newFlusher(s, rs); err != nil {
 		_ = rs.close()

@@ -14,6 +14,38 @@ import (
 // keyPrefix namespaces the counters in a Redis shared with other software.
 const keyPrefix = "nexus:quota:"
 
+// reserveOneScript admits one request: it checks every counter and
+// increments them all only if each has room, so a request is admitted
+// against all its budgets at once and two replicas can never both take the
+// last unit of a budget. ARGV holds (amount, limit, expire-at-ms) per key.
+// It returns {0, used…} after the increment, or {i, used…} with the values
+// before when KEYS[i] has no room (the test is fits() in memory.go).
+// Expire-at (window end plus a retention margin, a constant per key) is set
+// when the key was absent or 0; a request alone on the wire takes this
+// leaner script, whose run time is part of its round trip.
+var reserveOneScript = redis.NewScript(`
+local n = #KEYS
+local vals = {}
+for i = 1, n do
+  vals[i] = tonumber(redis.call('GET', KEYS[i]) or '0')
+end
+for i = 1, n do
+  local a = tonumber(ARGV[3*i-2])
+  local l = tonumber(ARGV[3*i-1])
+  if vals[i] >= l or vals[i] + a > l then
+    local out = {i}
+    for j = 1, n do out[j+1] = vals[j] end
+    return out
+  end
+end
+local out = {0}
+for i = 1, n do
+  out[i+1] = redis.call('INCRBY', KEYS[i], ARGV[3*i-2])
+  if vals[i] == 0 then redis.call('PEXPIREAT', KEYS[i], ARGV[3*i]) end
+end
+return out
+`)
+
 // reserveScript admits a batch of requests in order, atomically (see
 // groupcommit.go). KEYS are the distinct counters of the batch. ARGV[1] is
 // the number of requests; then, per request, its number of counters c and c
@@ -151,6 +183,9 @@ type counterID struct {
 // sendReserve runs reserveScript for a batch (a reserveSender). Keys shared
 // by several requests of the batch are sent once.
 func (r *redisStore) sendReserve(ctx context.Context, batch []*pendingReserve) ([]int64, error) {
+	if len(batch) == 1 {
+		return r.sendOne(ctx, batch[0].cs)
+	}
 	n := 0
 	for _, p := range batch {
 		n += len(p.cs)
@@ -195,6 +230,26 @@ func (r *redisStore) sendReserve(ctx context.Context, batch []*pendingReserve) (
 			res[at]--
 		}
 		at += 1 + len(batch[p].cs)
+	}
+	return res, nil
+}
+
+// sendOne runs reserveOneScript for a batch of one request.
+func (r *redisStore) sendOne(ctx context.Context, cs []counter) ([]int64, error) {
+	keys := make([]string, len(cs))
+	args := make([]any, 0, 3*len(cs))
+	for i := range cs {
+		c := &cs[i]
+		w := r.window(c)
+		keys[i] = r.keyIn(c, w)
+		args = append(args, c.amount, c.limit, w.expireAt)
+	}
+	res, err := reserveOneScript.Run(ctx, r.c, keys, args...).Int64Slice()
+	if err != nil {
+		return nil, fmt.Errorf("quota: redis reserve: %w", err)
+	}
+	if len(res) > 0 {
+		res[0]-- // Lua counts from 1 and says 0 for none
 	}
 	return res, nil
 }

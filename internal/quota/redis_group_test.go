@@ -82,6 +82,20 @@ func TestRedisReserveScriptAdmitsABatchInOrder(t *testing.T) {
 	if n, _ := rs.c.Exists(ctx, rs.key(&fresh.cs[0]), rs.key(&fresh.cs[1])).Result(); n != 0 {
 		t.Errorf("a refused request created %d keys", n)
 	}
+	// A request alone takes reserveOneScript: same answers, same expiry.
+	alone := req("alone", 400)
+	if res, err := rs.sendReserve(ctx, []*pendingReserve{alone}); err != nil || len(res) != 3 || res[0] != -1 || res[1] != 1 || res[2] != 400 {
+		t.Fatalf("alone: %v %v, want [-1 1 400]", res, err)
+	}
+	for i := range alone.cs {
+		c := &alone.cs[i]
+		if at, _ := rs.c.PExpireTime(ctx, rs.key(c)).Result(); at.Milliseconds() != expireAtMillis(c) {
+			t.Errorf("%s expires at %v ms, want %d", rs.key(c), at.Milliseconds(), expireAtMillis(c))
+		}
+	}
+	if res, err := rs.sendReserve(ctx, []*pendingReserve{req("alone", 700)}); err != nil || res[0] != 1 || res[2] != 400 {
+		t.Fatalf("alone again: %v %v, want refused on USD at 400", res, err)
+	}
 }
 
 func TestRedisConcurrentReservationsShareScriptCalls(t *testing.T) {
