@@ -14,22 +14,23 @@ import (
 // that admits them one after another, atomically: exactly what separate calls
 // in that order would have decided, so admission stays exact across replicas.
 //
-// There is no timer. A reservation that finds fewer than reserveWire
-// requests on the wire (and nobody queued) is sent at once, in a batch of its
-// own; otherwise it waits, with the others that arrive meanwhile, for the
-// first batch on the wire to come back, and then all of them go in the next
-// batch. So a request waits at most for one round trip already in flight
-// plus its own, and never past its own deadline (redis_timeout). With two
-// concurrent requests neither ever waits for the other (as without batching);
-// under load most requests queue behind a batch of several and share calls.
+// There is no timer. A reservation that finds nothing on the wire and
+// nobody queued is sent at once, in a batch of its own. One that finds a
+// batch on the wire queues, with the others that arrive meanwhile, until
+// the first batch on the wire comes back, and then all of them go in the
+// next batch. So a request waits at most for one round trip already in
+// flight plus its own, and never past its own deadline (redis_timeout).
+//
+// Waiting is only worth it under load. So while the last batch sent was a
+// lone request (few requests arrive per round trip), a second lone request
+// may go beside it at once: with two concurrent requests neither ever waits
+// for the other's round trip, as without batching. Once a batch carries
+// several, newcomers queue behind it and calls are shared.
 
 // Tuning, see docs/quotas.md:
 const (
-	// reserveWire is how many requests may be on the wire, in separate
-	// batches, before new ones queue for the next batch. 1 would batch the
-	// most, but then two requests alternating would each wait for the
-	// other's round trip; 2 lets a second request go at once while the
-	// batch on the wire carries a single one.
+	// reserveWire is how many requests may be on the wire, each in a batch
+	// of its own, before newcomers queue while the traffic is light.
 	reserveWire = 2
 	// reserveBatchMax bounds the requests in one script call, so one call
 	// never keeps Redis (single-threaded) busy for long.
@@ -80,8 +81,9 @@ type groupCommit struct {
 	calls    atomic.Uint64 // batches sent
 
 	mu      sync.Mutex
-	busy    int // batches on the wire
-	onWire  int // requests in them
+	busy    int  // batches on the wire
+	onWire  int  // requests in them
+	crowded bool // the last batch sent carried several requests: newcomers queue
 	pending []*pendingReserve
 }
 
@@ -93,12 +95,13 @@ func (g *groupCommit) reserve(ctx context.Context, cs []counter) (int, error) {
 		p.deadline = d
 	}
 	g.mu.Lock()
-	if len(g.pending) == 0 && g.onWire < g.wireMax {
+	if g.mayLead() {
 		// Requests only queue while a batch is on the wire, and a batch
 		// that comes back takes the whole queue with it: nobody is left
 		// behind, and nobody overtakes the queue.
 		g.busy++
 		g.onWire++
+		g.crowded = false
 		g.mu.Unlock()
 		g.run([]*pendingReserve{p})
 		return p.failed, p.err
@@ -117,6 +120,12 @@ func (g *groupCommit) reserve(ctx context.Context, cs []counter) (int, error) {
 	return p.failed, p.err
 }
 
+// mayLead says whether a new reservation is sent at once rather than
+// queued; g.mu is held.
+func (g *groupCommit) mayLead() bool {
+	return len(g.pending) == 0 && (g.onWire == 0 || (!g.crowded && g.onWire < g.wireMax))
+}
+
 // run sends batch, delivers its results, and passes the slot on to the
 // requests that queued meanwhile, on a new goroutine so the request that
 // led this batch goes on at once.
@@ -131,6 +140,7 @@ func (g *groupCommit) run(batch []*pendingReserve) {
 	}
 	next := g.take()
 	g.onWire += len(next)
+	g.crowded = len(next) > 1
 	g.mu.Unlock()
 	go g.run(next)
 }

@@ -385,6 +385,32 @@ func TestGroupCommitSecondRequestGoesBesideALoneOne(t *testing.T) {
 	if usd := f.vals[counterID{gcRule, axisUSDDay, 1, "k"}]; usd != 10 {
 		t.Errorf("usd = %d, want 10", usd)
 	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.crowded {
+		t.Error("after a batch of two, crowded = false")
+	}
+}
+
+func TestGroupCommitQueuesBehindALoneRequestOnlyUnderLoad(t *testing.T) {
+	g := &groupCommit{wireMax: 2}
+	for _, tt := range []struct {
+		onWire, queued int
+		crowded        bool
+		lead           bool
+	}{
+		{0, 0, false, true},  // nothing on the wire
+		{0, 0, true, true},   // nothing on the wire, whatever came before
+		{1, 0, false, true},  // light traffic: beside a lone request
+		{1, 0, true, false},  // the last batch carried several: queue
+		{2, 0, false, false}, // two on the wire: queue
+		{1, 1, false, false}, // never overtake the queue
+	} {
+		g.onWire, g.crowded, g.pending = tt.onWire, tt.crowded, make([]*pendingReserve, tt.queued)
+		if got := g.mayLead(); got != tt.lead {
+			t.Errorf("on the wire %d, queued %d, crowded %v: leads = %v, want %v", tt.onWire, tt.queued, tt.crowded, got, tt.lead)
+		}
+	}
 }
 
 func TestGroupCommitExactUnderConcurrency(t *testing.T) {
