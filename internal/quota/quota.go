@@ -95,8 +95,10 @@ type Stats struct {
 	Downgraded uint64 // served by a rule's downgrade_to model
 	Warned     uint64 // admitted past a soft threshold
 	Unpriced   uint64 // refused with 503 QUOTA_MODEL_UNPRICED
-	// StoreErrors counts Redis calls that failed or exceeded redis_timeout,
-	// and calls skipped during the cooldown after one.
+	// StoreErrors counts reservations that failed, exceeded redis_timeout
+	// or were skipped during the cooldown after a failure (a failed call
+	// shared by several reservations counts once for each), and settlement
+	// writes that failed.
 	StoreErrors uint64
 	FailOpen    uint64 // requests admitted unchecked because Redis could not answer
 	FailClosed  uint64 // requests refused with 503 QUOTA_UNAVAILABLE for the same reason
