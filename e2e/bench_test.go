@@ -129,7 +129,16 @@ func BenchmarkChat(b *testing.B) {
 // Redis (NEXUS_TEST_REDIS), reserve before and settle after each call.
 // Run with -cpu 2 and compare ns/op: the target is policy ≥ 0.85× bare
 // throughput (docs/performance.md).
-func BenchmarkPolicyPath(b *testing.B) {
+func BenchmarkPolicyPath(b *testing.B) { benchPolicyPath(b, 1) }
+
+// BenchmarkPolicyPathConcurrent is BenchmarkPolicyPath with 16 client
+// goroutines per GOMAXPROCS (32 with -cpu 2) instead of one: a gateway
+// serving many requests at once, where the Redis round trip of one request
+// overlaps the work of others and concurrent reservations share a script
+// call (group commit, docs/quotas.md).
+func BenchmarkPolicyPathConcurrent(b *testing.B) { benchPolicyPath(b, 16) }
+
+func benchPolicyPath(b *testing.B, parallelism int) {
 	quotas := func(redis string) string {
 		return fmt.Sprintf(`quotas:
   redis: %q
@@ -152,6 +161,7 @@ func BenchmarkPolicyPath(b *testing.B) {
 		body := e.body("gpt-4o-mini", 1<<10, false, 8)
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
+			b.SetParallelism(parallelism)
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					e.do(b, body, false)

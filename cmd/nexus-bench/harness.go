@@ -192,7 +192,7 @@ func (f *fleet) start(ctx context.Context, o *options, nexusBin, dir string) err
 			f.procs = append(f.procs, p)
 			f.targets[name] = &target{name: name, url: "http://" + addr + path, auth: upstreamKey, server: p}
 		case targetNexus:
-			p, addr, key, err := startGateway(ctx, nexusBin, dir, emuURL, o.environ)
+			p, addr, key, err := startGateway(ctx, nexusBin, dir, emuURL, o.quotas, o.environ)
 			if err != nil {
 				return err
 			}
@@ -232,13 +232,14 @@ func (f *fleet) cpu(clock cpuClock) time.Duration {
 
 // startGateway writes the gateway configuration, mints a key with `nexus
 // keys create` and starts `nexus serve` with logging at info, as deployed.
-func startGateway(ctx context.Context, nexusBin, dir, emuURL string, environ []string) (*proc, string, string, error) {
+// quotas is the --quotas value.
+func startGateway(ctx context.Context, nexusBin, dir, emuURL, quotas string, environ []string) (*proc, string, string, error) {
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return nil, "", "", err
 	}
 	env := append(append([]string(nil), environ...), "NEXUS_SECRET="+hex.EncodeToString(secret))
-	cfg := fmt.Sprintf(`listen: 127.0.0.1:0
+	cfg := quotaConfig(quotas) + fmt.Sprintf(`listen: 127.0.0.1:0
 database: sqlite://%s
 log:
   level: info
@@ -266,6 +267,38 @@ models:
 		return nil, "", "", err
 	}
 	return p, addr, key, nil
+}
+
+// quotaConfig is the gateway's quotas block for a --quotas value: a
+// per-key rule on requests and USD whose limits are never reached, so every
+// request is reserved and settled and none is refused. The Redis URL goes
+// through the environment-free YAML as a quoted string.
+func quotaConfig(quotas string) string {
+	if quotas == "" {
+		return ""
+	}
+	redis := ""
+	if quotas != quotasMemory {
+		redis = quotas
+	}
+	return fmt.Sprintf(`quotas:
+  redis: %q
+  redis_timeout: 200ms
+  rules:
+    - {name: bench, scope: key, rpm: 100000000, usd_per_day: 100000}
+`, redis)
+}
+
+// quotaLabel says in the report where the gateway kept its quota counters.
+func quotaLabel(quotas string) string {
+	switch {
+	case quotas == "":
+		return "off"
+	case quotas == quotasMemory:
+		return "on, counters in the gateway process"
+	default:
+		return "on, counters in Redis"
+	}
 }
 
 // machineInfo names the CPU for the report header.

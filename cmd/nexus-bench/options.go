@@ -18,6 +18,9 @@ const (
 	targetNexus  = "nexus"
 )
 
+// quotasMemory is the --quotas value for counters inside the gateway.
+const quotasMemory = "memory"
+
 // Modes.
 const (
 	modeUnary  = "unary"
@@ -47,6 +50,11 @@ type options struct {
 	selfBin  string // binary that runs `proxy`; empty: os.Executable()
 	goBin    string
 	logDir   string // keep server logs here; empty: a removed temp dir
+
+	// quotas puts the gateway's quota stage on every request: "" (off),
+	// "memory" (counters in the gateway) or a redis:// URL (counters in that
+	// Redis, as replicas share them). The URL is never printed.
+	quotas string
 
 	nUnary, nStream       int // sequential measured requests at concurrency 1
 	warmUnary, warmStream int // sequential warm-up requests
@@ -78,6 +86,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured duration of the throughput phase")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "warm-up before the throughput phase")
 	fs.IntVar(&o.chunks, "chunks", 256, "content chunks per stream")
+	fs.StringVar(&o.quotas, "quotas", "", "quota stage on every gateway request: memory, or a redis:// or rediss:// URL (default off)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -125,6 +134,9 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("--duration must be positive and --warmup not negative")
 	case o.chunks < 1:
 		return nil, errors.New("--chunks must be at least 1")
+	case o.quotas != "" && o.quotas != quotasMemory && !strings.HasPrefix(o.quotas, "redis://") && !strings.HasPrefix(o.quotas, "rediss://"):
+		// The value may hold a password: do not quote it.
+		return nil, errors.New("--quotas: want memory, or a redis:// or rediss:// URL")
 	}
 	return o, nil
 }

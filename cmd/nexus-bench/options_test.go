@@ -52,6 +52,17 @@ func TestParseOptions(t *testing.T) {
 		{"zero body size", []string{"--bodies", "0k"}, nil, "bad size"},
 		{"zero concurrency", []string{"-c", "0"}, nil, "at least 1"},
 		{"stray argument", []string{"extra"}, nil, "unexpected argument"},
+		{"quotas in the gateway", []string{"--quotas", "memory"}, func(t *testing.T, o *options) {
+			if o.quotas != quotasMemory {
+				t.Errorf("quotas = %q", o.quotas)
+			}
+		}, ""},
+		{"quotas in Redis", []string{"--quotas", "redis://:pw@127.0.0.1:6379/0"}, func(t *testing.T, o *options) {
+			if o.quotas != "redis://:pw@127.0.0.1:6379/0" {
+				t.Errorf("quotas = %q", o.quotas)
+			}
+		}, ""},
+		{"quotas neither", []string{"--quotas", "postgres://secret@db"}, nil, "--quotas: want memory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,6 +70,9 @@ func TestParseOptions(t *testing.T) {
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "secret") {
+					t.Errorf("error %q quotes a value that may hold a password", err)
 				}
 				return
 			}

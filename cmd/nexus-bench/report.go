@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -31,6 +32,9 @@ func renderReport(r *runResult) string {
 		if share := r.otherShare(); share > 0.05 {
 			fmt.Fprintf(&b, "- **warning: other processes took %.0f %% of the machine; these figures are disturbed, rerun on a quiet machine**\n", 100*share)
 		}
+	}
+	if slices.Contains(o.targets, targetNexus) {
+		fmt.Fprintf(&b, "- gateway quotas (--quotas): %s\n", quotaLabel(o.quotas))
 	}
 	if r.gatewayLogLines > 0 {
 		fmt.Fprintf(&b, "- gateway logged at info: %d lines written during the run\n", r.gatewayLogLines)

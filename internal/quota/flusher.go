@@ -245,14 +245,15 @@ func (f *flusher) batch() *settleBatch {
 			if c.delta == 0 {
 				continue
 			}
-			k := redisKey(c)
+			w := f.rs.window(c)
+			k := f.rs.keyIn(c, w)
 			if at, ok := idx[k]; ok {
 				b.args[at] = b.args[at].(int64) + c.delta
 				continue
 			}
 			idx[k] = len(b.args)
 			b.keys = append(b.keys, k)
-			b.args = append(b.args, c.delta, expireAtMillis(c))
+			b.args = append(b.args, c.delta, w.expireAt)
 		}
 		f.items[i] = nil
 	}

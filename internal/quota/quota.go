@@ -14,6 +14,7 @@ package quota
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -63,8 +64,9 @@ const logEvery = 10 * time.Second
 type Stage struct {
 	rules      []*rule
 	store      store
-	remote     bool     // store is Redis: calls can fail and time out
-	flusher    *flusher // settles Redis reservations off the request path; nil in process
+	remote     bool         // store is Redis: calls can fail and time out
+	flusher    *flusher     // settles Redis reservations off the request path; nil in process
+	group      *groupCommit // coalesces concurrent Redis reservations; nil in process
 	pricer     Pricer
 	log        *slog.Logger
 	now        func() time.Time
@@ -93,8 +95,10 @@ type Stats struct {
 	Downgraded uint64 // served by a rule's downgrade_to model
 	Warned     uint64 // admitted past a soft threshold
 	Unpriced   uint64 // refused with 503 QUOTA_MODEL_UNPRICED
-	// StoreErrors counts Redis calls that failed or exceeded redis_timeout,
-	// and calls skipped during the cooldown after one.
+	// StoreErrors counts reservations that failed, exceeded redis_timeout
+	// or were skipped during the cooldown after a failure (a failed call
+	// shared by several reservations counts once for each), and settlement
+	// writes that failed.
 	StoreErrors uint64
 	FailOpen    uint64 // requests admitted unchecked because Redis could not answer
 	FailClosed  uint64 // requests refused with 503 QUOTA_UNAVAILABLE for the same reason
@@ -108,6 +112,10 @@ type Stats struct {
 	// request path because the queue was full or the stage closed.
 	SettleBatches uint64
 	SettledSync   uint64
+	// ReserveCalls counts the reservation script calls sent to Redis; it
+	// is below the number of reservations when concurrent ones shared a
+	// call (group commit).
+	ReserveCalls uint64
 }
 
 // New builds the stage. pricer is required when a rule has a USD limit;
@@ -150,6 +158,8 @@ func New(cfg config.Quotas, pricer Pricer, logger *slog.Logger, now func() time.
 		return nil, err
 	}
 	s.store, s.remote = rs, true
+	s.group = &groupCommit{send: rs.sendReserve, wireMax: reserveWire, batchMax: reserveBatchMax,
+		skip: s.skipRedis, orphaned: s.release}
 	if s.flusher, err = newFlusher(s, rs); err != nil {
 		_ = rs.close()
 		return nil, err
@@ -197,6 +207,7 @@ func (s *Stage) Stats() Stats {
 		Warned: c.warned.Load(), Unpriced: c.unpriced.Load(), StoreErrors: c.storeErrors.Load(),
 		FailOpen: c.failOpen.Load(), FailClosed: c.failClosed.Load(), Unsettled: c.unsettled.Load(),
 		SettleBatches: c.batches.Load(), SettledSync: c.settledSync.Load(),
+		ReserveCalls: s.reserveCalls(),
 	}
 }
 
@@ -293,10 +304,21 @@ func (s *Stage) admit(ctx context.Context, x *pipeline.Exchange, r *reservation)
 	return nil
 }
 
-// reserve runs the store's reserve within redis_timeout.
+func (s *Stage) reserveCalls() uint64 {
+	if s.group == nil {
+		return 0
+	}
+	return s.group.calls.Load()
+}
+
+// reserve runs the store's reserve within redis_timeout; with Redis, in a
+// group commit with the replica's concurrent reservations.
 func (s *Stage) reserve(ctx context.Context, r *reservation) (int, error) {
 	if !s.remote {
 		return s.store.reserve(ctx, r.counters)
+	}
+	if err := ctx.Err(); err != nil { // the client is gone: ask Redis nothing
+		return -1, err
 	}
 	if s.isDown() {
 		s.stats.storeErrors.Add(1)
@@ -304,11 +326,57 @@ func (s *Stage) reserve(ctx context.Context, r *reservation) (int, error) {
 	}
 	rctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	failed, err := s.store.reserve(rctx, r.counters)
-	if err != nil && ctx.Err() == nil { // a client that went away says nothing about Redis
+	failed, err := s.group.reserve(rctx, r.counters)
+	switch {
+	case ctx.Err() != nil:
+		// A client that went away says nothing about Redis. If its batch
+		// admitted it anyway, nothing will serve or settle it: give it back.
+		if err == nil && failed < 0 {
+			s.release(r.counters)
+		}
+		return -1, ctx.Err()
+	case errors.Is(err, errDown): // a batch failed just before this one: the cooldown is on
+		s.stats.storeErrors.Add(1)
+	case err != nil:
 		s.markDown(err)
 	}
 	return failed, err
+}
+
+// skipRedis is the group commit's check before it sends a batch: after a
+// failure, the requests queued behind it get the policy at once.
+func (s *Stage) skipRedis() error {
+	if s.isDown() {
+		return errDown
+	}
+	return nil
+}
+
+// release gives back a whole reservation that will not be served or
+// settled (its request stopped waiting while Redis admitted it): every
+// amount, the request included, since the request was not served against
+// it. It goes through the settlement queue like any settlement.
+func (s *Stage) release(cs []counter) {
+	r := &reservation{stage: s, usedIdx: -1}
+	r.counters = r.buf[:0]
+	for i := range cs {
+		// Field by field: the request that gave up may be writing used and
+		// delta of its own copy right now (a fail-open admission settling).
+		c := &cs[i]
+		r.counters = append(r.counters, counter{rule: c.rule, axis: c.axis, subject: c.subject,
+			window: c.window, limit: c.limit, amount: c.amount, delta: -c.amount})
+	}
+	r.settled.Store(true)
+	if s.flusher.enqueue(r) {
+		return
+	}
+	s.stats.settledSync.Add(1)
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	defer cancel()
+	if err := s.store.adjust(ctx, r.counters); err != nil {
+		s.stats.unsettled.Add(1)
+		s.markDown(err)
+	}
 }
 
 var errDown = fmt.Errorf("quota: redis marked down for %v after a failure", downCooldown)

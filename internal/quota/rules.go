@@ -99,6 +99,9 @@ type rule struct {
 	downgradeTo   string
 	allowUnpriced bool
 	usdLimited    bool
+	// redisPfx[a] is the start of this rule's Redis keys on axis a,
+	// "nexus:quota:<rule>:<axis>:", built once rather than per request.
+	redisPfx [numAxes]string
 }
 
 func compileRules(in []config.QuotaRule) ([]*rule, error) {
@@ -137,6 +140,9 @@ func compileRules(in []config.QuotaRule) ([]*rule, error) {
 		r.usdLimited = r.limits[axisUSDDay] > 0 || r.limits[axisUSDMonth] > 0
 		if r.limits == [numAxes]int64{} {
 			return nil, fmt.Errorf("quota: rule %q sets no limit", c.Name)
+		}
+		for a := axis(0); a < numAxes; a++ {
+			r.redisPfx[a] = keyPrefix + r.name + ":" + a.String() + ":"
 		}
 		out = append(out, r)
 	}
