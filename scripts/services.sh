@@ -11,6 +11,7 @@ REDIS_PORT="${REDIS_PORT:-16379}"
 PG_PORT="${PG_PORT:-15432}"
 
 start_services() {
+  mkdir -p "$SERVICES_DIR"
   if command -v redis-server >/dev/null 2>&1; then
     redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
       --daemonize yes --pidfile "$SERVICES_DIR/redis.pid" --logfile "$SERVICES_DIR/redis.log" --dir "$SERVICES_DIR"
