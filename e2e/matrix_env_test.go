@@ -55,7 +55,9 @@ listen: 127.0.0.1:0
 database: sqlite://%s
 providers:
   - {name: openai, type: openai, base_url: %s/v1, api_key: "${UPSTREAM_KEY}"}
-  - {name: anthropic, type: anthropic, base_url: %s, api_key: "${UPSTREAM_KEY}"}
+  # The matrix checks what translation carries; the Claude 4 sampling rules
+  # (which would drop top_p beside temperature) have their own tests.
+  - {name: anthropic, type: anthropic, base_url: %s, api_key: "${UPSTREAM_KEY}", preset_quirks: false}
   - {name: gemini, type: gemini, base_url: %s/v1beta, api_key: "${UPSTREAM_KEY}"}
 models:
   - {name: m-openai, provider: openai, upstream_model: gpt-4o}

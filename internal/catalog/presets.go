@@ -31,7 +31,8 @@ type ProviderPreset struct {
 	KeyOptional bool
 	// APIVersion is the default api-version query parameter (Azure only).
 	APIVersion string
-	// Quirks are the request rewrites the vendor needs (OpenAI wire only).
+	// Quirks are the request rewrites the vendor needs (OpenAI and
+	// Anthropic wires).
 	Quirks []Quirk
 }
 
@@ -63,6 +64,7 @@ func Presets() []ProviderPreset {
 		{
 			Type: "anthropic", WireFormat: WireAnthropic, BaseURL: "https://api.anthropic.com",
 			EnvKey: []string{"ANTHROPIC_API_KEY"}, EnvBaseURL: "ANTHROPIC_BASE_URL", AuthStyle: AuthXAPIKey,
+			Quirks: []Quirk{anthropicNoSamplingQuirk(), anthropicOneSamplerQuirk()},
 		},
 		{
 			Type: "gemini", WireFormat: WireGemini, BaseURL: "https://generativelanguage.googleapis.com/v1beta",

@@ -26,6 +26,10 @@ type Quirk struct {
 	// strings (DeepSeek thinking models accept tool_choice "auto" and
 	// "none" but reject forced choices).
 	DropUnless map[string][]string
+	// DropWith removes a parameter when another one is present too
+	// (Anthropic 4.x models take temperature or top_p, not both: top_p
+	// maps to temperature and goes when temperature is there).
+	DropWith map[string]string
 	// Evidence says which observed upstream error the rule answers; SPEC
 	// §5.6 requires one for every built-in prefix rule.
 	Evidence string
@@ -53,11 +57,13 @@ func (q *Quirk) Matches(model string) bool {
 }
 
 // ParamEdit is one compiled step of a quirk: rename Param to To, or remove
-// it (To == "") unless its string value is in Keep.
+// it (To == "") unless its string value is in Keep, or, when With is set,
+// only if the body also holds With.
 type ParamEdit struct {
 	Param string
 	To    string
 	Keep  []string
+	With  string
 }
 
 // Edits flattens the quirk into ordered steps: renames, then drops, then
@@ -72,6 +78,9 @@ func (q *Quirk) Edits() []ParamEdit {
 	}
 	for _, k := range sortedKeys(q.DropUnless) {
 		out = append(out, ParamEdit{Param: k, Keep: q.DropUnless[k]})
+	}
+	for _, k := range sortedKeys(q.DropWith) {
+		out = append(out, ParamEdit{Param: k, With: q.DropWith[k]})
 	}
 	return out
 }
@@ -131,5 +140,27 @@ func deepseekThinkingQuirk() Quirk {
 		Evidence: `400 "Thinking mode does not support this tool_choice" (type invalid_request_error) for ` +
 			`tool_choice "required" and named functions on deepseek-v4-pro/-flash with thinking on ` +
 			`(github.com/BerriAI/litellm/pull/37470, deepseek-ai/DeepSeek-V3#1376, osaurus-ai/osaurus#1940)`,
+	}
+}
+
+// Anthropic's Claude 4 models constrain sampling (SPEC §5.6). The rule for
+// Opus 4.7 and 4.8 comes first: where both match, its drops win.
+func anthropicNoSamplingQuirk() Quirk {
+	return Quirk{
+		Models: []string{"claude-opus-4-7", "claude-opus-4-8"},
+		Drop:   []string{"temperature", "top_k", "top_p"},
+		Evidence: `400 {"type":"error","error":{"type":"invalid_request_error","message":"`+"`temperature`"+` is deprecated for this model."}} ` +
+			`(claude-opus-4-7: github.com/Mixpeal/anthropic-sdk/issues/11, HKUDS/nanobot#3418, langchain-ai/open-swe#1207; ` +
+			`Anthropic's migration guide for Opus 4.7 removes temperature, top_p and top_k)`,
+	}
+}
+
+func anthropicOneSamplerQuirk() Quirk {
+	return Quirk{
+		Models:   []string{"claude-opus-4", "claude-sonnet-4", "claude-haiku-4"},
+		DropWith: map[string]string{"top_p": "temperature"},
+		Evidence: `400 {"type":"error","error":{"type":"invalid_request_error","message":"`+"`temperature` and `top_p`"+` cannot both be specified for this model. Please use only one."}} ` +
+			`(claude-sonnet-4-5-20250929: github.com/BerriAI/litellm/issues/15097, browseros-ai/BrowserOS#208; ` +
+			`claude-opus-4-1 and haiku-4-5: cloud-apim/otoroshi-llm-extension#140; claude-sonnet-4-6: Vali-98/ChatterUI#564)`,
 	}
 }

@@ -8,8 +8,9 @@ import (
 	"github.com/nexus-gateway/nexus/internal/catalog"
 )
 
-// checkProviderQuirks validates the OpenAI-wire vendor keys of a provider:
-// auth_style, quirks and preset_quirks (docs/providers.md).
+// checkProviderQuirks validates the vendor keys of a provider: auth_style
+// (OpenAI wire), quirks and preset_quirks (OpenAI and Anthropic wires;
+// docs/providers.md).
 func (c *Config) checkProviderQuirks(e *errs, path string, p Provider, preset catalog.ProviderPreset) {
 	openAIWire := preset.WireFormat == catalog.WireOpenAI
 	_, styleInFile := e.src.lines[path+".auth_style"]
@@ -27,11 +28,12 @@ func (c *Config) checkProviderQuirks(e *errs, path string, p Provider, preset ca
 			e.add(path+".auth_style", "%s: want bearer, api-key, x-api-key or none", quoteShort(p.AuthStyle))
 		}
 	}
-	if _, inFile := e.src.lines[path+".preset_quirks"]; inFile && !openAIWire {
-		e.add(path+".preset_quirks", "only valid for OpenAI-wire providers")
+	quirkWire := openAIWire || preset.WireFormat == catalog.WireAnthropic
+	if _, inFile := e.src.lines[path+".preset_quirks"]; inFile && !quirkWire {
+		e.add(path+".preset_quirks", "only valid for OpenAI-wire and Anthropic providers")
 	}
-	if len(p.Quirks) > 0 && !openAIWire {
-		e.add(path+".quirks", "only valid for OpenAI-wire providers (type %s speaks %s)", p.Type, preset.WireFormat)
+	if len(p.Quirks) > 0 && !quirkWire {
+		e.add(path+".quirks", "only valid for OpenAI-wire and Anthropic providers (type %s speaks %s)", p.Type, preset.WireFormat)
 		return
 	}
 	for i, q := range p.Quirks {
@@ -40,8 +42,8 @@ func (c *Config) checkProviderQuirks(e *errs, path string, p Provider, preset ca
 }
 
 func checkQuirk(e *errs, path string, q catalog.Quirk) {
-	if len(q.Rename) == 0 && len(q.Drop) == 0 && len(q.DropUnless) == 0 {
-		e.add(path, "the rule changes nothing: set rename, drop or drop_unless")
+	if len(q.Rename) == 0 && len(q.Drop) == 0 && len(q.DropUnless) == 0 && len(q.DropWith) == 0 {
+		e.add(path, "the rule changes nothing: set rename, drop, drop_unless or drop_with")
 	}
 	for j, m := range q.Models {
 		if m == "" || strings.ContainsFunc(m, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
@@ -87,6 +89,18 @@ func checkQuirk(e *errs, path string, q catalog.Quirk) {
 		}
 		if slices.Contains(q.DropUnless[k], "") {
 			e.add(field, "empty value in the keep list")
+		}
+	}
+	for _, k := range sortedMapKeys(q.DropWith) {
+		field := join(path+".drop_with", k)
+		if !claim(field, k) {
+			continue
+		}
+		switch with := q.DropWith[k]; {
+		case paramProblem(with) != "":
+			e.add(field, "the parameter it goes with: %s", paramProblem(with))
+		case with == k:
+			e.add(field, "drops %q when %q itself is present; to always remove it use drop", k, k)
 		}
 	}
 }

@@ -62,6 +62,33 @@ models: []
 	}
 }
 
+// An Anthropic provider takes quirks too: the file's rules come before the
+// preset's Claude 4 sampling rules, and preset_quirks: false removes those.
+func TestAnthropicQuirksByConfiguration(t *testing.T) {
+	c := mustParse(t, `
+providers:
+  - name: claude
+    type: anthropic
+    api_key: k
+    quirks:
+      - models: [claude-next]
+        drop_with: {top_k: temperature}
+  - name: plain
+    type: anthropic
+    api_key: k
+    preset_quirks: false
+models: []
+`, nil)
+	all := c.Providers[0].AllQuirks()
+	if len(all) != 3 || !reflect.DeepEqual(all[0].DropWith, map[string]string{"top_k": "temperature"}) ||
+		all[1].Models[0] != "claude-opus-4-7" || all[2].DropWith["top_p"] != "temperature" {
+		t.Fatalf("effective quirks = %+v", all)
+	}
+	if q := c.Providers[1].AllQuirks(); len(q) != 0 {
+		t.Fatalf("preset_quirks: false kept %+v", q)
+	}
+}
+
 func TestVendorKeysValidation(t *testing.T) {
 	const compat = "providers:\n  - name: c\n    type: openai-compatible\n    base_url: https://h.example\n    api_key: k\n"
 	tests := []struct{ name, yaml, want string }{
@@ -72,7 +99,7 @@ func TestVendorKeysValidation(t *testing.T) {
 		{"auth style none with a key", compat + "    auth_style: none\n",
 			"6: providers[0].auth_style: auth_style none sends no key"},
 		{"quirks on a non-OpenAI wire", "providers:\n  - name: g\n    type: gemini\n    api_key: k\n    quirks:\n      - drop: [x]\n",
-			"5: providers[0].quirks: only valid for OpenAI-wire providers"},
+			"5: providers[0].quirks: only valid for OpenAI-wire and Anthropic providers"},
 		{"empty rule", compat + "    quirks:\n      - models: [m]\n",
 			"7: providers[0].quirks[0]: the rule changes nothing"},
 		{"reserved parameter", compat + "    quirks:\n      - drop: [top_p, model]\n",
@@ -91,8 +118,12 @@ func TestVendorKeysValidation(t *testing.T) {
 			`7: providers[0].quirks[0].remove: unknown field`},
 		{"preset_quirks not a boolean", compat + "    preset_quirks: maybe\n",
 			`6: providers[0].preset_quirks: expected true or false`},
-		{"preset_quirks on a non-OpenAI wire", "providers:\n  - name: a\n    type: anthropic\n    api_key: k\n    preset_quirks: false\n",
-			"5: providers[0].preset_quirks: only valid for OpenAI-wire providers"},
+		{"preset_quirks on a Gemini provider", "providers:\n  - name: g\n    type: gemini\n    api_key: k\n    preset_quirks: false\n",
+			"5: providers[0].preset_quirks: only valid for OpenAI-wire and Anthropic providers"},
+		{"drop_with naming itself", compat + "    quirks:\n      - drop_with: {top_p: top_p}\n",
+			"7: providers[0].quirks[0].drop_with.top_p: drops \"top_p\" when \"top_p\" itself is present"},
+		{"drop_with on a reserved parameter", compat + "    quirks:\n      - drop_with: {top_p: stream}\n",
+			"7: providers[0].quirks[0].drop_with.top_p: the parameter it goes with"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -113,6 +113,7 @@ func (d *decoder) quirk(path string, n ast.Node) catalog.Quirk {
 		{"rename", func(f string, v ast.Node) { q.Rename = d.strMap(f, v) }},
 		{"drop", func(f string, v ast.Node) { q.Drop = d.strList(f, v) }},
 		{"drop_unless", func(f string, v ast.Node) { q.DropUnless = d.strListMap(f, v) }},
+		{"drop_with", func(f string, v ast.Node) { q.DropWith = d.strMap(f, v) }},
 	})
 	return q
 }

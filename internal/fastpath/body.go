@@ -16,7 +16,10 @@ import (
 	"github.com/nexus-gateway/nexus/internal/jsonscan"
 )
 
-var topKeys = []string{"model", "stream", "stream_options", "nexus", "max_tokens", "max_completion_tokens", "temperature", "top_p"}
+// topKeys are the members Peek records. The sampling ones are there so the
+// common quirks (OpenAI reasoning models, Claude 4 sampling) cost no second
+// scan of the body.
+var topKeys = []string{"model", "stream", "stream_options", "nexus", "max_tokens", "max_completion_tokens", "temperature", "top_p", "top_k"}
 
 const (
 	fModel = iota
@@ -27,6 +30,7 @@ const (
 	fMaxCompletionTokens
 	fTemperature
 	fTopP
+	fTopK
 	nFields
 )
 
@@ -117,12 +121,14 @@ type edit struct {
 }
 
 // Edit is one parameter rewrite of a vendor quirk: Param is renamed To, or
-// removed when To is empty, unless it is a JSON string equal to one of Keep.
+// removed when To is empty, unless it is a JSON string equal to one of Keep;
+// with With set, it is removed only when member With is present too.
 // Only top-level members are edited.
 type Edit struct {
 	Param string
 	To    string
 	Keep  []string
+	With  string
 }
 
 // ReasoningEdits is the OpenAI reasoning-model quirk (SPEC §5.6, gpt-5* and
@@ -239,7 +245,7 @@ func (b *Body) quirkEdits(qs []Edit, edits []edit, drops []jsonscan.Member, coer
 	// Names Peek did not look for.
 	var names []string
 	for _, q := range qs {
-		for _, n := range [2]string{q.Param, q.To} {
+		for _, n := range [3]string{q.Param, q.To, q.With} {
 			if n != "" && fieldIndex(n) < 0 && !slices.Contains(names, n) {
 				names = append(names, n)
 			}
@@ -267,7 +273,7 @@ func (b *Body) quirkEdits(qs []Edit, edits []edit, drops []jsonscan.Member, coer
 			continue
 		}
 		m := member(q.Param)
-		if !m.Found {
+		if !m.Found || (q.With != "" && !member(q.With).Found) {
 			continue
 		}
 		done = append(done, q.Param)
@@ -277,6 +283,9 @@ func (b *Body) quirkEdits(qs []Edit, edits []edit, drops []jsonscan.Member, coer
 			}
 		}
 		switch {
+		case q.With != "":
+			drops = append(drops, m)
+			coerce(q.Param, "removed_with_"+q.With+"_present")
 		case q.To == "":
 			drops = append(drops, m)
 			coerce(q.Param, "removed")

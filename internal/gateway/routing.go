@@ -116,7 +116,7 @@ func upstreamAdapters(cfg *config.Config, now func() time.Time) adapterFunc {
 		case pipeline.ShapeOpenAI:
 			return openai.New(ep, openai.Options{Now: now, Quirks: p.AllQuirks()}), nil
 		case pipeline.ShapeAnthropic:
-			return anthropic.New(ep, anthropic.Options{Now: now}), nil
+			return anthropic.New(ep, anthropic.Options{Now: now, Quirks: p.AllQuirks()}), nil
 		case pipeline.ShapeGemini:
 			return gemini.New(ep, gemini.Options{Now: now}), nil
 		}

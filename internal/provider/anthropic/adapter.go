@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nexus-gateway/nexus/internal/canonical"
+	"github.com/nexus-gateway/nexus/internal/catalog"
 	"github.com/nexus-gateway/nexus/internal/fastpath"
 	anthropicfmt "github.com/nexus-gateway/nexus/internal/format/anthropic"
 	"github.com/nexus-gateway/nexus/internal/pipeline"
@@ -27,12 +28,16 @@ type Adapter struct {
 	now         func() time.Time
 	maxResponse int64
 	bufs        provider.BufferPool
+	quirks      provider.Quirks
 }
 
 // Options tunes an Adapter; the zero value works.
 type Options struct {
 	Now              func() time.Time
 	MaxResponseBytes int64 // default 10 MiB
+	// Quirks are the provider's request rewrites (the preset's Claude 4
+	// sampling rules, SPEC §5.6, and any configured ones).
+	Quirks []catalog.Quirk
 }
 
 // New builds the adapter for ep.
@@ -43,7 +48,7 @@ func New(ep *provider.Endpoint, opt Options) *Adapter {
 	if ep.AuthStyle == "" {
 		ep.AuthStyle = "x-api-key"
 	}
-	a := &Adapter{ep: ep, now: opt.Now, maxResponse: opt.MaxResponseBytes}
+	a := &Adapter{ep: ep, now: opt.Now, maxResponse: opt.MaxResponseBytes, quirks: provider.CompileQuirks(opt.Quirks)}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -95,14 +100,40 @@ var wire = provider.Wire{
 	NewTap:         func() provider.Tap { return newTap() },
 }
 
+// prepare builds the upstream body: spliced bytes on the fast path, an
+// encoding of the canonical request otherwise. The quirk edits for the
+// target model apply on both paths, each reported in X-Nexus-Coerced.
 func (a *Adapter) prepare(dst []byte, x *pipeline.Exchange, t pipeline.Target, same bool) ([]byte, error) {
+	edits := a.quirks.EditsFor(t.UpstreamModel)
 	if same {
-		body, _, err := x.Fast.Rewrite(dst, t.UpstreamModel, fastpath.Options{})
+		body, _, err := x.Fast.Rewrite(dst, t.UpstreamModel, fastpath.Options{Edits: edits, Coerced: &x.Coerced})
 		return body, err
 	}
 	req, err := x.Request()
 	if err != nil {
 		return nil, err
+	}
+	if len(edits) > 0 && samplingOnly(edits) {
+		// Sampling drops act on the canonical request, so the body is
+		// still encoded once.
+		r := *req
+		applySampling(&r, edits, &x.Coerced)
+		req, edits = &r, nil
+	}
+	if len(edits) > 0 {
+		// Configured edits of other parameters: encode, then splice into
+		// the pooled buffer as on the byte path.
+		body, coerced, err := anthropicfmt.AppendRequest(nil, req, t.UpstreamModel)
+		if err != nil {
+			return nil, err
+		}
+		x.Coerced = append(x.Coerced, coerced...)
+		fb, err := fastpath.Peek(body)
+		if err != nil {
+			return nil, err
+		}
+		out, _, err := fb.Rewrite(dst, t.UpstreamModel, fastpath.Options{Edits: edits, Coerced: &x.Coerced})
+		return out, err
 	}
 	// Encoded straight into the pooled buffer: a large prompt is written once.
 	body, coerced, err := anthropicfmt.AppendRequest(dst, req, t.UpstreamModel)

@@ -25,7 +25,7 @@ type Adapter struct {
 	now         func() time.Time
 	maxResponse int64
 	bufs        provider.BufferPool
-	quirks      quirks
+	quirks      provider.Quirks
 	urls        urlScheme
 }
 
@@ -45,7 +45,7 @@ func New(ep *provider.Endpoint, opt Options) *Adapter {
 		ep.Client = provider.NewClient(ep.Timeouts)
 	}
 	a := &Adapter{ep: ep, now: opt.Now, maxResponse: opt.MaxResponseBytes,
-		quirks: compileQuirks(opt.Quirks), urls: newURLScheme(ep)}
+		quirks: provider.CompileQuirks(opt.Quirks), urls: newURLScheme(ep)}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -104,7 +104,7 @@ var wire = provider.Wire{
 // encoding of the canonical request otherwise. The provider's quirk edits
 // for the target model apply on both paths, each reported in X-Nexus-Coerced.
 func (a *Adapter) prepare(dst []byte, x *pipeline.Exchange, t pipeline.Target, same bool) ([]byte, error) {
-	edits := a.quirks.editsFor(t.UpstreamModel)
+	edits := a.quirks.EditsFor(t.UpstreamModel)
 	if same {
 		body, forced, err := x.Fast.Rewrite(dst, t.UpstreamModel,
 			fastpath.Options{ForceUsage: true, Edits: edits, Coerced: &x.Coerced})
