@@ -149,7 +149,7 @@ func anthropicNoSamplingQuirk() Quirk {
 	return Quirk{
 		Models: []string{"claude-opus-4-7", "claude-opus-4-8"},
 		Drop:   []string{"temperature", "top_k", "top_p"},
-		Evidence: `400 {"type":"error","error":{"type":"invalid_request_error","message":"`+"`temperature`"+` is deprecated for this model."}} ` +
+		Evidence: `400 {"type":"error","error":{"type":"invalid_request_error","message":"` + "`temperature`" + ` is deprecated for this model."}} ` +
 			`(claude-opus-4-7: github.com/Mixpeal/anthropic-sdk/issues/11, HKUDS/nanobot#3418, langchain-ai/open-swe#1207; ` +
 			`Anthropic's migration guide for Opus 4.7 removes temperature, top_p and top_k)`,
 	}
@@ -159,7 +159,7 @@ func anthropicOneSamplerQuirk() Quirk {
 	return Quirk{
 		Models:   []string{"claude-opus-4", "claude-sonnet-4", "claude-haiku-4"},
 		DropWith: map[string]string{"top_p": "temperature"},
-		Evidence: `400 {"type":"error","error":{"type":"invalid_request_error","message":"`+"`temperature` and `top_p`"+` cannot both be specified for this model. Please use only one."}} ` +
+		Evidence: `400 {"type":"error","error":{"type":"invalid_request_error","message":"` + "`temperature` and `top_p`" + ` cannot both be specified for this model. Please use only one."}} ` +
 			`(claude-sonnet-4-5-20250929: github.com/BerriAI/litellm/issues/15097, browseros-ai/BrowserOS#208; ` +
 			`claude-opus-4-1 and haiku-4-5: cloud-apim/otoroshi-llm-extension#140; claude-sonnet-4-6: Vali-98/ChatterUI#564)`,
 	}

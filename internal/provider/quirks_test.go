@@ -90,4 +90,3 @@ func TestQuirksCombine(t *testing.T) {
 		t.Fatalf("compiled table changed: %+v", qs)
 	}
 }
-
