@@ -39,7 +39,7 @@ var _ eventWriter = (*sse.Writer)(nil)
 
 var codecs = map[pipeline.Shape]codec{
 	pipeline.ShapeOpenAI: {
-		decode:         openaifmt.DecodeRequest,
+		decode:         openaifmt.DecodeRequestInPlace, // the body is held until the request ends
 		encodeResponse: openaifmt.EncodeResponse,
 		encodeError:    openaifmt.EncodeError,
 		streamError:    openaifmt.EncodeStreamError,

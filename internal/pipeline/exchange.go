@@ -199,7 +199,10 @@ func (l link) Serve(ctx context.Context, x *Exchange) (*Response, error) {
 
 // Request returns the canonical request, decoding the body once on first use.
 // The model and stream flag are the ones ingress extracted (for Gemini they
-// come from the path, not the body).
+// come from the path, not the body). Its strings may be views of Body (the
+// OpenAI decoder does not copy plain message texts), so they share Body's
+// lifetime: a stage that keeps one after the request ends must copy it
+// (strings.Clone).
 func (x *Exchange) Request() (*canonical.Request, error) {
 	if x.canonical != nil {
 		return x.canonical, nil

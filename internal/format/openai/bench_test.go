@@ -138,7 +138,7 @@ func BenchmarkDecodeRequest50KB(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(body)))
 			for b.Loop() {
-				if _, err := decodeRequest(body, fast); err != nil {
+				if _, err := decodeRequest(body, fast, false); err != nil {
 					b.Fatal(err)
 				}
 			}

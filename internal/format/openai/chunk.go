@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Wire types of one chat.completion.chunk. They use small custom decoders
@@ -167,6 +168,19 @@ func (c *deltaContent) UnmarshalJSON(b []byte) error {
 
 // unquote decodes a JSON string literal with one allocation (the result).
 // Invalid UTF-8 becomes U+FFFD per byte, exactly as with encoding/json.
+// unquoteInPlace is unquote, except that a string without escapes in valid
+// UTF-8 is returned as a view of b, not a copy: b must outlive the string
+// and never change.
+func unquoteInPlace(b []byte) (string, bool) {
+	if len(b) > 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		in := b[1 : len(b)-1]
+		if bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
+			return unsafe.String(&in[0], len(in)), true
+		}
+	}
+	return unquote(b)
+}
+
 func unquote(b []byte) (string, bool) {
 	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
 		return "", false

@@ -29,8 +29,9 @@ func rawKind(raw json.RawMessage) byte {
 }
 
 // decodeContent appends the parts of a message content: absent, null, a
-// string, or an array of typed parts. Empty strings add nothing.
-func decodeContent(raw []byte, path string, parts []canonical.Part) ([]canonical.Part, error) {
+// string, or an array of typed parts. Empty strings add nothing. With
+// inPlace a string content may alias raw (DecodeRequestInPlace).
+func decodeContent(raw []byte, path string, parts []canonical.Part, inPlace bool) ([]canonical.Part, error) {
 	switch rawKind(raw) {
 	case 0, 'n':
 		return parts, nil
@@ -38,7 +39,12 @@ func decodeContent(raw []byte, path string, parts []canonical.Part) ([]canonical
 		// raw was validated with the whole body: unquote it directly rather
 		// than run encoding/json's validate-then-decode over it again (large
 		// prompts make this the translated path's main cost).
-		s, ok := unquote(raw)
+		s, ok := "", false
+		if inPlace {
+			s, ok = unquoteInPlace(raw)
+		} else {
+			s, ok = unquote(raw)
+		}
 		if !ok {
 			return nil, invalidParam(path, "%s must be a string or an array of content parts", path)
 		}

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // The messages fast path must decode exactly what encoding/json decodes,
@@ -13,8 +14,13 @@ import (
 
 func sameDecoding(t *testing.T, body []byte) {
 	t.Helper()
-	fast, ferr := decodeRequest(body, true)
-	slow, serr := decodeRequest(body, false)
+	fast, ferr := decodeRequest(body, true, false)
+	slow, serr := decodeRequest(body, false, false)
+	// The in-place decoding (texts viewing the body) must be the same too.
+	inPlace, ierr := decodeRequest(body, true, true)
+	if (ierr == nil) != (ferr == nil) || (ierr == nil && !reflect.DeepEqual(inPlace, fast)) {
+		t.Fatalf("in-place decoding differs for %q: err %v / %v", body, ierr, ferr)
+	}
 	if (ferr == nil) != (serr == nil) {
 		t.Fatalf("fast err %v, slow err %v for %q", ferr, serr, body)
 	}
@@ -28,6 +34,45 @@ func sameDecoding(t *testing.T, body []byte) {
 		f, _ := json.Marshal(fast)
 		s, _ := json.Marshal(slow)
 		t.Fatalf("decodings differ for %q:\nfast %s\nslow %s", body, f, s)
+	}
+}
+
+// DecodeRequestInPlace: a plain text is a view of the body (no copy); a text
+// with escapes or invalid UTF-8 is a copy, as it must be rewritten.
+func TestDecodeRequestInPlaceAliasesPlainTexts(t *testing.T) {
+	body := []byte(`{"model":"m","messages":[{"role":"system","content":"plain system"},` +
+		`{"role":"user","content":"plain text"},{"role":"user","content":"esc\n"},` +
+		`{"role":"tool","tool_call_id":"c","content":"tool out"}]}`)
+	req, err := DecodeRequestInPlace(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inBody := func(s string) bool {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		b := uintptr(unsafe.Pointer(&body[0]))
+		return p >= b && p < b+uintptr(len(body))
+	}
+	texts := []struct {
+		s     string
+		alias bool
+	}{
+		{req.System[0].Text, true},
+		{req.Messages[0].Parts[0].Text, true},
+		{req.Messages[1].Parts[0].Text, false},
+		{req.Messages[2].Parts[0].ToolResult.Content[0].Text, true},
+	}
+	for i, x := range texts {
+		if inBody(x.s) != x.alias {
+			t.Errorf("text %d %q: aliases the body = %v, want %v", i, x.s, !x.alias, x.alias)
+		}
+	}
+	if texts[2].s != "esc\n" {
+		t.Errorf("escaped text = %q", texts[2].s)
+	}
+	// DecodeRequest never aliases.
+	req, _ = DecodeRequest(body)
+	if inBody(req.Messages[0].Parts[0].Text) {
+		t.Error("DecodeRequest returned a view of the body")
 	}
 }
 

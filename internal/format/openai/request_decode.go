@@ -14,11 +14,21 @@ import (
 // model cannot carry (n>1, legacy functions, non-function tools) yield a
 // *canonical.Error with status 400 naming the JSON path. Unknown top-level
 // members are ignored.
-func DecodeRequest(body []byte) (*canonical.Request, error) { return decodeRequest(body, true) }
+func DecodeRequest(body []byte) (*canonical.Request, error) { return decodeRequest(body, true, false) }
+
+// DecodeRequestInPlace is DecodeRequest for a body that stays unchanged for
+// as long as the request is used (the gateway's inbound body, held until the
+// request ends): message texts written without escapes alias body instead
+// of being copied. A 50 KB prompt then costs no allocation and no copy,
+// which a large string does (about 10 µs, most of it the fresh span).
+func DecodeRequestInPlace(body []byte) (*canonical.Request, error) {
+	return decodeRequest(body, true, true)
+}
 
 // decodeRequest is DecodeRequest with the messages fast path optional, so
-// tests can hold the two decodings against each other.
-func decodeRequest(body []byte, fast bool) (*canonical.Request, error) {
+// tests can hold the two decodings against each other, and aliasing of
+// message texts optional.
+func decodeRequest(body []byte, fast, inPlace bool) (*canonical.Request, error) {
 	var w wireRequest
 	if !fast || !decodeWire(body, &w) {
 		w = wireRequest{}
@@ -59,6 +69,11 @@ func decodeRequest(body []byte, fast bool) (*canonical.Request, error) {
 	}
 	if w.StreamOptions != nil {
 		req.IncludeUsage = w.StreamOptions.IncludeUsage
+	}
+	if inPlace {
+		for i := range w.Messages {
+			w.Messages[i].inPlace = true
+		}
 	}
 	if err := decodeMessages(w.Messages, req); err != nil {
 		return nil, err
@@ -102,7 +117,7 @@ func decodeMessages(ws []wireMessage, req *canonical.Request) error {
 		path := "messages[" + strconv.Itoa(i) + "]"
 		switch wm.Role {
 		case "system", "developer":
-			parts, err := decodeContent(wm.Content, path+".content", nil)
+			parts, err := decodeContent(wm.Content, path+".content", nil, wm.inPlace)
 			if err != nil {
 				return err
 			}
@@ -117,7 +132,7 @@ func decodeMessages(ws []wireMessage, req *canonical.Request) error {
 			}
 			req.Messages = append(req.Messages, canonical.Message{Role: canonical.RoleSystem, Name: wm.Name, Parts: parts})
 		case "user":
-			parts, err := decodeContent(wm.Content, path+".content", nil)
+			parts, err := decodeContent(wm.Content, path+".content", nil, wm.inPlace)
 			if err != nil {
 				return err
 			}
@@ -163,7 +178,7 @@ func decodeAssistant(wm *wireMessage, path string) (canonical.Message, error) {
 	if reasoning != nil && *reasoning != "" {
 		m.Parts = append(m.Parts, canonical.Part{Type: canonical.PartReasoning, Text: *reasoning})
 	}
-	parts, err := decodeContent(wm.Content, path+".content", m.Parts)
+	parts, err := decodeContent(wm.Content, path+".content", m.Parts, wm.inPlace)
 	if err != nil {
 		return m, err
 	}
@@ -226,7 +241,7 @@ func appendToolResult(wm *wireMessage, path string, callNames map[string]string,
 	if wm.ToolCallID == "" {
 		return invalidParam(path+".tool_call_id", "%s.tool_call_id is required", path)
 	}
-	content, err := decodeContent(wm.Content, path+".content", nil)
+	content, err := decodeContent(wm.Content, path+".content", nil, wm.inPlace)
 	if err != nil {
 		return err
 	}

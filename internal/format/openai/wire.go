@@ -87,6 +87,8 @@ type wireMessage struct {
 	Reasoning        *string        `json:"reasoning"`
 	ToolCalls        []wireToolCall `json:"tool_calls"`
 	ToolCallID       string         `json:"tool_call_id"`
+	// inPlace lets a string content alias the body (DecodeRequestInPlace).
+	inPlace bool
 }
 
 type wireToolCall struct {
