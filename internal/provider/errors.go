@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nexus-gateway/nexus/internal/canonical"
@@ -82,10 +83,60 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 func Scrub(b []byte, secrets ...Secret) []byte {
 	for _, s := range secrets {
 		k := s.Reveal()
-		if len(k) < 4 || !bytes.Contains(b, []byte(k)) {
+		if len(k) < 4 || indexSecret(b, k) < 0 {
 			continue
 		}
 		b = bytes.ReplaceAll(b, []byte(k), []byte("[redacted]"))
 	}
 	return b
+}
+
+// indexSecret is bytes.Index(b, k) for a credential k, which the relay runs
+// on every batch of frames. A key's first byte is often one JSON text is
+// full of (the s of "sk-…"), which sends bytes.Index through a false start
+// every few bytes; anchoring on the key's rarest-looking byte (an uppercase
+// letter, a digit) turns the search into an IndexByte sweep with few
+// candidates.
+func indexSecret(b []byte, k string) int {
+	a := anchorOf(k)
+	c := k[a]
+	for off := a; off < len(b); {
+		i := bytes.IndexByte(b[off:], c)
+		if i < 0 {
+			return -1
+		}
+		if p := off + i - a; p+len(k) <= len(b) && string(b[p:p+len(k)]) == k {
+			return p
+		}
+		off += i + 1
+	}
+	return -1
+}
+
+// anchorOf picks the index of the byte of k least likely to occur in JSON
+// text: rare uppercase letters, then other uppercase, rare lowercase,
+// digits, and anything else last.
+func anchorOf(k string) int {
+	rank := func(c byte) int {
+		switch {
+		case strings.IndexByte("QZXJKVWY", c) >= 0:
+			return 0
+		case c >= 'A' && c <= 'Z':
+			return 1
+		case strings.IndexByte("qzxjkvwy", c) >= 0:
+			return 2
+		case c >= '0' && c <= '9':
+			return 3
+		case c >= 'a' && c <= 'z':
+			return 4
+		}
+		return 5
+	}
+	best := 0
+	for i := 1; i < len(k); i++ {
+		if rank(k[i]) < rank(k[best]) {
+			best = i
+		}
+	}
+	return best
 }
