@@ -404,7 +404,12 @@ func (r *Reader) HasFrame() bool {
 	if r.done != nil {
 		return false
 	}
-	rest := bytes.TrimLeft(r.buf[r.pos:r.end], "\r\n")
+	// Skip the line breaks left before the next frame by hand: TrimLeft
+	// builds a byte set on every call, and this runs once per relayed frame.
+	rest := r.buf[r.pos:r.end]
+	for len(rest) > 0 && (rest[0] == '\n' || rest[0] == '\r') {
+		rest = rest[1:]
+	}
 	return bytes.Contains(rest, lfLF) || bytes.Contains(rest, crCR) || bytes.Contains(rest, crlfCRLF)
 }
 
