@@ -113,22 +113,44 @@ func (r *Relay) Next(ctx context.Context) (pipeline.Frame, error) {
 	return pipeline.Frame{Raw: Scrub(ev.Raw, r.ep.APIKey), Data: ev.Data, Name: ev.Name}, nil
 }
 
-// coalesce appends to first every complete frame already buffered, each
+// coalesce joins to first every complete frame already buffered, each
 // still shown to the tap, stopping after the terminal one. A read error is
 // left in the reader, which returns it again on the next call.
+//
+// The reader's frames are consecutive slices of its buffer and it does not
+// refill while a frame is buffered, so the batch is normally the one span
+// from first's start to the last frame's end: a view, like a single frame,
+// valid until the next call. Only if a frame is not where the span ends
+// (never with this reader) are the frames copied into r.batch.
 func (r *Relay) coalesce(first []byte) pipeline.Frame {
-	r.batch = append(r.batch[:0], first...)
+	span, copied := first, false
 	for !r.done && r.rd.HasFrame() {
 		ev, err := r.rd.Next()
 		if err != nil {
 			break
 		}
-		r.batch = append(r.batch, ev.Raw...)
+		switch {
+		case !copied && adjacent(span, ev.Raw):
+			span = span[:len(span)+len(ev.Raw)]
+		case !copied:
+			r.batch = append(append(r.batch[:0], span...), ev.Raw...)
+			copied = true
+		default:
+			r.batch = append(r.batch, ev.Raw...)
+		}
 		if r.tap.Observe(ev) {
 			r.finish()
 		}
 	}
-	return pipeline.Frame{Raw: Scrub(r.batch, r.ep.APIKey)}
+	if copied {
+		span = r.batch
+	}
+	return pipeline.Frame{Raw: Scrub(span, r.ep.APIKey)}
+}
+
+// adjacent reports whether next starts where a ends in the same array.
+func adjacent(a, next []byte) bool {
+	return len(next) == 0 || (cap(a)-len(a) >= len(next) && &a[:len(a)+1][len(a)] == &next[0])
 }
 
 // completeFrame ends a frame cut before its blank line with the line
