@@ -161,3 +161,17 @@ func TestCoalescedRelayKeepsEveryByteAndStopsAtTheEnd(t *testing.T) {
 		t.Fatalf("%q %v", f.Raw, err)
 	}
 }
+
+func TestAdjacent(t *testing.T) {
+	buf := []byte("data: 1\n\ndata: 2\n\n")
+	a, b := buf[:9], buf[9:]
+	if !adjacent(a, b) || adjacent(b, a) || adjacent(buf[:8], b) {
+		t.Fatal("adjacency of slices of one array misjudged")
+	}
+	if adjacent(a, append([]byte(nil), b...)) {
+		t.Fatal("a copy is not adjacent")
+	}
+	if !adjacent(a, nil) {
+		t.Fatal("an empty frame extends nothing and is adjacent")
+	}
+}
