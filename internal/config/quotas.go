@@ -19,7 +19,7 @@ const (
 	DefaultQuotaOnRedisError        = QuotaFailOpen
 	DefaultQuotaDefaultOutputTokens = 1024
 
-	DefaultQuotaLeaseFraction       = 0.05
+	DefaultQuotaLeaseFraction = 0.05
 	// MaxQuotaLeaseFraction keeps at least two leases per budget: one
 	// replica can never take a whole budget in one lease.
 	MaxQuotaLeaseFraction = 0.5
