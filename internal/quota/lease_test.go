@@ -189,7 +189,7 @@ func TestLeaseUnusedIsReturnedWhenIdleAndOnClose(t *testing.T) {
 	url := testRedis(t)
 	rule := config.QuotaRule{Name: uniqueName("lease-idle"), Scope: "key", USDPerDay: 10}
 	s := leaseStage(t, url, config.QuotaFailClosed, time.Second, 0.1, nil, rule) // $1 leases
-	up := &upstream{usage: fixedUsage(80, 30)}                                    // 500 µ$, below the 1250 µ$ estimate
+	up := &upstream{usage: fixedUsage(80, 30)}                                   // 500 µ$, below the 1250 µ$ estimate
 	serve := func(n int) {
 		for i := 0; i < n; i++ {
 			if _, err := serveOne(t, s, up, "gpt-4o"); err != nil {
