@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/nexus-gateway/nexus/internal/config"
 )
 
 // Lease mode (redis_mode: lease, docs/quotas.md#lease-mode). In exact mode
@@ -78,6 +80,29 @@ type leaseFlight struct {
 	done chan struct{} // closed when err and room are set
 	err  error
 	room int64 // limit minus the Redis counter after the call
+}
+
+// leaseFraction checks redis_mode and lease_fraction (config validates them
+// too; New may be given a Quotas built in code) and returns the fraction, 0
+// in exact mode.
+func leaseFraction(cfg config.Quotas) (float64, error) {
+	switch cfg.RedisMode {
+	case "", config.QuotaModeExact:
+		if cfg.LeaseFraction != 0 {
+			return 0, errors.New("quota: lease_fraction is only used with redis_mode: lease")
+		}
+		return 0, nil
+	case config.QuotaModeLease:
+		f := cfg.LeaseFraction
+		if f == 0 {
+			f = config.DefaultQuotaLeaseFraction
+		}
+		if f < 0 || f > config.MaxQuotaLeaseFraction {
+			return 0, fmt.Errorf("quota: lease_fraction %g is outside (0, %g]", f, config.MaxQuotaLeaseFraction)
+		}
+		return f, nil
+	}
+	return 0, fmt.Errorf("quota: unknown redis_mode %q", cfg.RedisMode)
 }
 
 func newLeaser(s *Stage, rs *redisStore, fraction float64) *leaser {

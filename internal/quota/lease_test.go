@@ -84,6 +84,32 @@ func TestLeaseServesRequestsWithoutARedisCallEach(t *testing.T) {
 	}
 }
 
+func TestLeaseConcurrentRequestsShareOneLeaseCall(t *testing.T) {
+	url := testRedis(t)
+	awayFromMinuteEdge(5 * time.Second)
+	rule := config.QuotaRule{Name: uniqueName("lease-flight"), Scope: "key", RPM: 100_000, TPM: 1 << 40, USDPerDay: 1000}
+	s := leaseStage(t, url, config.QuotaFailClosed, time.Second, 0.05, nil, rule)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < 64; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			if _, err := s.Serve(context.Background(), request(t, keyA, "gpt-4o", 400, 100), &upstream{usage: fixedUsage(100, 100)}); err != nil {
+				t.Errorf("request %d: %v", i, err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	// The first lease covers all 64; the others waited for it rather than
+	// sending their own.
+	if st := s.Stats(); st.LeaseCalls != 1 {
+		t.Errorf("stats = %+v, want 64 concurrent requests served by one lease call", st)
+	}
+}
+
 func TestLeaseSingleReplicaRefusesLikeExactMode(t *testing.T) {
 	url := testRedis(t)
 	awayFromMinuteEdge(5 * time.Second)

@@ -9,7 +9,9 @@
 // background flusher), so concurrent requests overspend by
 // at most their under-estimates. Counters live in this process by default
 // and in Redis when configured, where one Lua script checks and increments
-// all of a request's counters atomically, so replicas share one budget.
+// all of a request's counters atomically, so replicas share one budget; or,
+// with redis_mode: lease, each replica admits against slices of each budget
+// it leases from Redis ahead of need (lease.go).
 package quota
 
 import (
@@ -160,21 +162,9 @@ func New(cfg config.Quotas, pricer Pricer, logger *slog.Logger, now func() time.
 		s.store = newMemStore()
 		return s, nil
 	}
-	fraction := cfg.LeaseFraction
-	switch cfg.RedisMode {
-	case "", config.QuotaModeExact:
-		if cfg.LeaseFraction != 0 {
-			return nil, errors.New("quota: lease_fraction is only used with redis_mode: lease")
-		}
-	case config.QuotaModeLease:
-		if fraction == 0 {
-			fraction = config.DefaultQuotaLeaseFraction
-		}
-		if fraction < 0 || fraction > config.MaxQuotaLeaseFraction {
-			return nil, fmt.Errorf("quota: lease_fraction %g is outside (0, %g]", fraction, config.MaxQuotaLeaseFraction)
-		}
-	default:
-		return nil, fmt.Errorf("quota: unknown redis_mode %q", cfg.RedisMode)
+	fraction, err := leaseFraction(cfg)
+	if err != nil {
+		return nil, err
 	}
 	rs, err := newRedisStore(cfg.Redis, s.timeout)
 	if err != nil {
