@@ -126,7 +126,9 @@ func BenchmarkChat(b *testing.B) {
 // BenchmarkPolicyPath compares the bare path (auth, route, relay; the audit
 // trail is always on) with the full policy path: a key-level and a
 // label-level quota on every request, counters in process or in a real
-// Redis (NEXUS_TEST_REDIS), reserve before and settle after each call.
+// Redis (NEXUS_TEST_REDIS), reserve before and settle after each call;
+// policy-redis-lease keeps the counters in Redis in lease mode (a request is
+// admitted against the replica's lease, docs/quotas.md#lease-mode).
 // Run with -cpu 2 and compare ns/op: the target is policy ≥ 0.85× bare
 // throughput (docs/performance.md).
 func BenchmarkPolicyPath(b *testing.B) { benchPolicyPath(b, 1) }
@@ -139,20 +141,22 @@ func BenchmarkPolicyPath(b *testing.B) { benchPolicyPath(b, 1) }
 func BenchmarkPolicyPathConcurrent(b *testing.B) { benchPolicyPath(b, 16) }
 
 func benchPolicyPath(b *testing.B, parallelism int) {
-	quotas := func(redis string) string {
+	quotas := func(redis, mode string) string {
 		return fmt.Sprintf(`quotas:
   redis: %q
+  redis_mode: %s
   redis_timeout: 200ms
   rules:
     - {name: per-key, scope: key, rpm: 100000000, usd_per_day: 100000}
     - {name: per-team, scope: "label:team", tpm: 1000000000, usd_per_month: 1000000}
-`, redis)
+`, redis, mode)
 	}
-	envs := map[string]string{"bare": "", "policy-memory": quotas("")}
+	envs := map[string]string{"bare": "", "policy-memory": quotas("", "exact")}
 	if u := os.Getenv("NEXUS_TEST_REDIS"); u != "" {
-		envs["policy-redis"] = quotas(u)
+		envs["policy-redis"] = quotas(u, "exact")
+		envs["policy-redis-lease"] = quotas(u, "lease")
 	}
-	for _, name := range []string{"bare", "policy-memory", "policy-redis"} {
+	for _, name := range []string{"bare", "policy-memory", "policy-redis", "policy-redis-lease"} {
 		extra, ok := envs[name]
 		if !ok {
 			continue

@@ -192,7 +192,7 @@ func (f *fleet) start(ctx context.Context, o *options, nexusBin, dir string) err
 			f.procs = append(f.procs, p)
 			f.targets[name] = &target{name: name, url: "http://" + addr + path, auth: upstreamKey, server: p}
 		case targetNexus:
-			p, addr, key, err := startGateway(ctx, nexusBin, dir, emuURL, o.quotas, o.environ)
+			p, addr, key, err := startGateway(ctx, nexusBin, dir, emuURL, o.quotas, o.quotaMode, o.environ)
 			if err != nil {
 				return err
 			}
@@ -232,14 +232,14 @@ func (f *fleet) cpu(clock cpuClock) time.Duration {
 
 // startGateway writes the gateway configuration, mints a key with `nexus
 // keys create` and starts `nexus serve` with logging at info, as deployed.
-// quotas is the --quotas value.
-func startGateway(ctx context.Context, nexusBin, dir, emuURL, quotas string, environ []string) (*proc, string, string, error) {
+// quotas and mode are the --quotas and --quota-mode values.
+func startGateway(ctx context.Context, nexusBin, dir, emuURL, quotas, mode string, environ []string) (*proc, string, string, error) {
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return nil, "", "", err
 	}
 	env := append(append([]string(nil), environ...), "NEXUS_SECRET="+hex.EncodeToString(secret))
-	cfg := quotaConfig(quotas) + fmt.Sprintf(`listen: 127.0.0.1:0
+	cfg := quotaConfig(quotas, mode) + fmt.Sprintf(`listen: 127.0.0.1:0
 database: sqlite://%s
 log:
   level: info
@@ -272,30 +272,36 @@ models:
 // quotaConfig is the gateway's quotas block for a --quotas value: a
 // per-key rule on requests and USD whose limits are never reached, so every
 // request is reserved and settled and none is refused. The Redis URL goes
-// through the environment-free YAML as a quoted string.
-func quotaConfig(quotas string) string {
+// through the environment-free YAML as a quoted string; mode (--quota-mode)
+// is its redis_mode.
+func quotaConfig(quotas, mode string) string {
 	if quotas == "" {
 		return ""
 	}
-	redis := ""
+	redis, modeLine := "", ""
 	if quotas != quotasMemory {
 		redis = quotas
+		if mode != "" {
+			modeLine = "\n  redis_mode: " + mode
+		}
 	}
 	return fmt.Sprintf(`quotas:
-  redis: %q
+  redis: %q%s
   redis_timeout: 200ms
   rules:
     - {name: bench, scope: key, rpm: 100000000, usd_per_day: 100000}
-`, redis)
+`, redis, modeLine)
 }
 
 // quotaLabel says in the report where the gateway kept its quota counters.
-func quotaLabel(quotas string) string {
+func quotaLabel(quotas, mode string) string {
 	switch {
 	case quotas == "":
 		return "off"
 	case quotas == quotasMemory:
 		return "on, counters in the gateway process"
+	case mode == "lease":
+		return "on, counters in Redis, lease mode"
 	default:
 		return "on, counters in Redis"
 	}

@@ -55,6 +55,9 @@ type options struct {
 	// "memory" (counters in the gateway) or a redis:// URL (counters in that
 	// Redis, as replicas share them). The URL is never printed.
 	quotas string
+	// quotaMode is the gateway's quotas.redis_mode with a redis:// --quotas:
+	// "exact" (default) or "lease".
+	quotaMode string
 
 	nUnary, nStream       int // sequential measured requests at concurrency 1
 	warmUnary, warmStream int // sequential warm-up requests
@@ -87,6 +90,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "warm-up before the throughput phase")
 	fs.IntVar(&o.chunks, "chunks", 256, "content chunks per stream")
 	fs.StringVar(&o.quotas, "quotas", "", "quota stage on every gateway request: memory, or a redis:// or rediss:// URL (default off)")
+	fs.StringVar(&o.quotaMode, "quota-mode", "exact", "with --quotas redis://…: the gateway's redis_mode, exact or lease")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -137,6 +141,10 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	case o.quotas != "" && o.quotas != quotasMemory && !strings.HasPrefix(o.quotas, "redis://") && !strings.HasPrefix(o.quotas, "rediss://"):
 		// The value may hold a password: do not quote it.
 		return nil, errors.New("--quotas: want memory, or a redis:// or rediss:// URL")
+	case o.quotaMode != "exact" && o.quotaMode != "lease":
+		return nil, fmt.Errorf("--quota-mode: want exact or lease, got %q", o.quotaMode)
+	case o.quotaMode == "lease" && (o.quotas == "" || o.quotas == quotasMemory):
+		return nil, errors.New("--quota-mode lease needs --quotas redis://…")
 	}
 	return o, nil
 }

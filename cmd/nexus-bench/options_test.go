@@ -63,6 +63,18 @@ func TestParseOptions(t *testing.T) {
 			}
 		}, ""},
 		{"quotas neither", []string{"--quotas", "postgres://secret@db"}, nil, "--quotas: want memory"},
+		{"quota mode lease", []string{"--quotas", "redis://127.0.0.1:6379/0", "--quota-mode", "lease"}, func(t *testing.T, o *options) {
+			if o.quotaMode != "lease" {
+				t.Errorf("quotaMode = %q", o.quotaMode)
+			}
+		}, ""},
+		{"quota mode default", []string{"--quotas", "redis://127.0.0.1:6379/0"}, func(t *testing.T, o *options) {
+			if o.quotaMode != "exact" {
+				t.Errorf("quotaMode = %q, want exact", o.quotaMode)
+			}
+		}, ""},
+		{"quota mode unknown", []string{"--quotas", "redis://127.0.0.1:6379/0", "--quota-mode", "lazy"}, nil, `--quota-mode: want exact or lease, got "lazy"`},
+		{"quota mode lease in memory", []string{"--quotas", "memory", "--quota-mode", "lease"}, nil, "--quota-mode lease needs --quotas redis://"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

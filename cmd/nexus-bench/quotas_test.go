@@ -23,12 +23,13 @@ models:
 		}
 		return ""
 	}
-	for _, tt := range []struct{ flag, redis, label string }{
-		{"", "", "off"},
-		{quotasMemory, "", "in the gateway"},
-		{"redis://127.0.0.1:6399/0", "redis://127.0.0.1:6399/0", "in Redis"},
+	for _, tt := range []struct{ flag, mode, redis, wantMode, label string }{
+		{"", "exact", "", config.QuotaModeExact, "off"},
+		{quotasMemory, "exact", "", config.QuotaModeExact, "in the gateway"},
+		{"redis://127.0.0.1:6399/0", "exact", "redis://127.0.0.1:6399/0", config.QuotaModeExact, "in Redis"},
+		{"redis://127.0.0.1:6399/0", "lease", "redis://127.0.0.1:6399/0", config.QuotaModeLease, "in Redis, lease mode"},
 	} {
-		cfg, err := config.Parse("bench.yaml", []byte(quotaConfig(tt.flag)+base), getenv)
+		cfg, err := config.Parse("bench.yaml", []byte(quotaConfig(tt.flag, tt.mode)+base), getenv)
 		if err != nil {
 			t.Fatalf("--quotas %q: %v", tt.flag, err)
 		}
@@ -37,10 +38,10 @@ models:
 			if len(q.Rules) != 0 {
 				t.Errorf("--quotas off: %d rules", len(q.Rules))
 			}
-		} else if len(q.Rules) != 1 || q.Rules[0].Scope != "key" || q.Rules[0].RPM == 0 || q.Redis != tt.redis || q.RedisTimeout != 200*time.Millisecond {
+		} else if len(q.Rules) != 1 || q.Rules[0].Scope != "key" || q.Rules[0].RPM == 0 || q.Redis != tt.redis || q.RedisTimeout != 200*time.Millisecond || q.RedisMode != tt.wantMode {
 			t.Errorf("--quotas %q: %+v", tt.flag, q)
 		}
-		if got := quotaLabel(tt.flag); !strings.Contains(got, tt.label) || strings.Contains(got, "6399") {
+		if got := quotaLabel(tt.flag, tt.mode); !strings.Contains(got, tt.label) || strings.Contains(got, "6399") {
 			t.Errorf("label %q for --quotas %q", got, tt.flag)
 		}
 	}

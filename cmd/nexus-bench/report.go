@@ -34,7 +34,7 @@ func renderReport(r *runResult) string {
 		}
 	}
 	if slices.Contains(o.targets, targetNexus) {
-		fmt.Fprintf(&b, "- gateway quotas (--quotas): %s\n", quotaLabel(o.quotas))
+		fmt.Fprintf(&b, "- gateway quotas (--quotas): %s\n", quotaLabel(o.quotas, o.quotaMode))
 	}
 	if r.gatewayLogLines > 0 {
 		fmt.Fprintf(&b, "- gateway logged at info: %d lines written during the run\n", r.gatewayLogLines)

@@ -19,6 +19,14 @@ const (
 	DefaultQuotaOnRedisError        = QuotaFailOpen
 	DefaultQuotaDefaultOutputTokens = 1024
 
+	DefaultQuotaLeaseFraction = 0.05
+	// MaxQuotaLeaseFraction keeps at least two leases per budget: one
+	// replica can never take a whole budget in one lease.
+	MaxQuotaLeaseFraction = 0.5
+
+	QuotaModeExact = "exact" // every admission asks Redis (default)
+	QuotaModeLease = "lease" // admissions are served from a per-replica lease of each budget
+
 	QuotaFailOpen   = "fail-open"   // admit without a quota check when Redis cannot answer in time
 	QuotaFailClosed = "fail-closed" // refuse with 503 when Redis cannot answer in time
 
@@ -45,6 +53,13 @@ type Quotas struct {
 	// RedisTimeout: "fail-open" (default: admit, unreserved) or "fail-closed"
 	// (refuse with 503 QUOTA_UNAVAILABLE).
 	OnRedisError string
+	// RedisMode is "exact" (default: every admission is one Redis call) or
+	// "lease" (each replica serves admissions from a lease of every budget
+	// it takes from Redis in slices; docs/quotas.md#lease-mode).
+	RedisMode string
+	// LeaseFraction is the share of a limit one lease takes, in (0, 0.5];
+	// default 0.05. Only with RedisMode "lease".
+	LeaseFraction float64
 	// DefaultOutputTokens is the output a reservation assumes when the
 	// request sets no max_tokens; default 1024.
 	DefaultOutputTokens int
@@ -57,6 +72,8 @@ func (q Quotas) LogValue() slog.Value {
 		slog.String("redis", redactURL(q.Redis)),
 		slog.String("redis_timeout", q.RedisTimeout.String()),
 		slog.String("on_redis_error", q.OnRedisError),
+		slog.String("redis_mode", q.RedisMode),
+		slog.Float64("lease_fraction", q.LeaseFraction),
 		slog.Int("default_output_tokens", q.DefaultOutputTokens),
 		slog.Int("rules", len(q.Rules)),
 	)
@@ -65,8 +82,8 @@ func (q Quotas) LogValue() slog.Value {
 // Format makes fmt print the quotas block with the Redis password hidden,
 // for every verb (see Provider.Format).
 func (q Quotas) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "{redis=%s redis_timeout=%s on_redis_error=%s default_output_tokens=%d rules=%+v}",
-		strconv.Quote(redactURL(q.Redis)), q.RedisTimeout, q.OnRedisError, q.DefaultOutputTokens, q.Rules)
+	fmt.Fprintf(f, "{redis=%s redis_timeout=%s on_redis_error=%s redis_mode=%s lease_fraction=%g default_output_tokens=%d rules=%+v}",
+		strconv.Quote(redactURL(q.Redis)), q.RedisTimeout, q.OnRedisError, q.RedisMode, q.LeaseFraction, q.DefaultOutputTokens, q.Rules)
 }
 
 // MarshalJSON encodes the quotas block with the Redis password hidden.
@@ -115,6 +132,18 @@ func (d *decoder) quotas(path string, n ast.Node, q *Quotas) {
 		{"redis", func(p string, v ast.Node) { q.Redis = d.str(p, v) }},
 		{"redis_timeout", func(p string, v ast.Node) { q.RedisTimeout = d.duration(p, v) }},
 		{"on_redis_error", func(p string, v ast.Node) { q.OnRedisError = d.str(p, v) }},
+		{"redis_mode", func(p string, v ast.Node) { q.RedisMode = d.str(p, v) }},
+		{"lease_fraction", func(p string, v ast.Node) {
+			// Checked here, at the value's line: 0 is out of range, but it
+			// is also what an absent key leaves, so checkQuotas cannot tell.
+			if f := d.number(p, v); f != nil {
+				if *f <= 0 || *f > MaxQuotaLeaseFraction {
+					d.fail(v, p, "want a share of the limit above 0 and at most %g, got %g", MaxQuotaLeaseFraction, *f)
+					return
+				}
+				q.LeaseFraction = *f
+			}
+		}},
 		{"default_output_tokens", func(p string, v ast.Node) { q.DefaultOutputTokens = d.smallInt(p, v) }},
 		{"rules", func(p string, v ast.Node) {
 			items, _ := d.list(p, v)
@@ -181,6 +210,12 @@ func (q *Quotas) applyDefaults() {
 	if q.DefaultOutputTokens == 0 {
 		q.DefaultOutputTokens = DefaultQuotaDefaultOutputTokens
 	}
+	if q.RedisMode == "" {
+		q.RedisMode = QuotaModeExact
+	}
+	if q.RedisMode == QuotaModeLease && q.LeaseFraction == 0 {
+		q.LeaseFraction = DefaultQuotaLeaseFraction
+	}
 	for i := range q.Rules {
 		if q.Rules[i].Action == "" {
 			q.Rules[i].Action = QuotaActionReject
@@ -203,6 +238,18 @@ func (c *Config) checkQuotas(e *errs) {
 	case QuotaFailOpen, QuotaFailClosed:
 	default:
 		e.add("quotas.on_redis_error", "want fail-open or fail-closed, got %s", quoteShort(q.OnRedisError))
+	}
+	switch q.RedisMode {
+	case QuotaModeExact:
+		if q.LeaseFraction != 0 {
+			e.add("quotas.lease_fraction", "only used with redis_mode: lease")
+		}
+	case QuotaModeLease:
+		if q.Redis == "" && !e.reported("quotas.redis") {
+			e.add("quotas.redis_mode", "lease needs quotas.redis: leases are slices of a budget shared through Redis")
+		}
+	default:
+		e.add("quotas.redis_mode", "want exact or lease, got %s", quoteShort(q.RedisMode))
 	}
 	if q.DefaultOutputTokens < 0 {
 		e.add("quotas.default_output_tokens", "must not be negative")

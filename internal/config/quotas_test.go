@@ -66,8 +66,26 @@ func TestQuotasDefaults(t *testing.T) {
 		q.DefaultOutputTokens != DefaultQuotaDefaultOutputTokens || len(q.Rules) != 0 {
 		t.Errorf("defaults = %+v", q)
 	}
+	if q.RedisMode != QuotaModeExact || q.LeaseFraction != 0 {
+		t.Errorf("default mode = %q, fraction %v; want exact and no fraction", q.RedisMode, q.LeaseFraction)
+	}
 	if d := Default(nil); d.Quotas.RedisTimeout != DefaultQuotaRedisTimeout || d.Quotas.OnRedisError != QuotaFailOpen {
 		t.Errorf("Default() quotas = %+v", d.Quotas)
+	}
+}
+
+func TestQuotasLeaseModeDecodesAndDefaults(t *testing.T) {
+	c := mustParse(t, okProvider+"quotas:\n  redis: redis://127.0.0.1:6379/0\n  redis_mode: lease\n  lease_fraction: 0.2\n", nil)
+	if q := c.Quotas; q.RedisMode != QuotaModeLease || q.LeaseFraction != 0.2 {
+		t.Errorf("mode %q fraction %v, want lease 0.2", q.RedisMode, q.LeaseFraction)
+	}
+	c = mustParse(t, okProvider+"quotas:\n  redis: redis://127.0.0.1:6379/0\n  redis_mode: lease\n", nil)
+	if q := c.Quotas; q.LeaseFraction != DefaultQuotaLeaseFraction {
+		t.Errorf("fraction %v, want the default %v", q.LeaseFraction, DefaultQuotaLeaseFraction)
+	}
+	c = mustParse(t, okProvider+"quotas:\n  redis: redis://127.0.0.1:6379/0\n  redis_mode: lease\n  lease_fraction: 0.5\n", nil)
+	if q := c.Quotas; q.LeaseFraction != MaxQuotaLeaseFraction {
+		t.Errorf("fraction %v, want 0.5 accepted", q.LeaseFraction)
 	}
 }
 
@@ -83,6 +101,16 @@ func TestQuotasValidationErrorsNameLineAndField(t *testing.T) {
 		{"negative timeout", okModels + "quotas:\n  redis_timeout: -1s\n", "9: quotas.redis_timeout: must not be negative"},
 		{"bad timeout", okModels + "quotas:\n  redis_timeout: 50\n", `9: quotas.redis_timeout: invalid duration "50"`},
 		{"unknown policy", okModels + "quotas:\n  on_redis_error: fail-soft\n", `9: quotas.on_redis_error: want fail-open or fail-closed, got "fail-soft"`},
+		{"unknown redis mode", okModels + "quotas:\n  redis: redis://127.0.0.1:6379/0\n  redis_mode: lazy\n", `10: quotas.redis_mode: want exact or lease, got "lazy"`},
+		{"lease without redis", okModels + "quotas:\n  redis_mode: lease\n", "9: quotas.redis_mode: lease needs quotas.redis"},
+		{"lease fraction zero", okModels + "quotas:\n  redis: redis://h:6379/0\n  redis_mode: lease\n  lease_fraction: 0\n",
+			"11: quotas.lease_fraction: want a share of the limit above 0 and at most 0.5, got 0"},
+		{"lease fraction above half", okModels + "quotas:\n  redis: redis://h:6379/0\n  redis_mode: lease\n  lease_fraction: 0.75\n",
+			"11: quotas.lease_fraction: want a share of the limit above 0 and at most 0.5, got 0.75"},
+		{"lease fraction not a number", okModels + "quotas:\n  redis: redis://h:6379/0\n  redis_mode: lease\n  lease_fraction: some\n",
+			`11: quotas.lease_fraction: expected a number, got "some"`},
+		{"lease fraction in exact mode", okModels + "quotas:\n  redis: redis://h:6379/0\n  lease_fraction: 0.1\n",
+			"10: quotas.lease_fraction: only used with redis_mode: lease"},
 		{"negative default output", okModels + "quotas:\n  default_output_tokens: -1\n", "9: quotas.default_output_tokens: must not be negative"},
 		{"typo in quotas key", okModels + "quotas:\n  rule: []\n", `9: quotas.rule: unknown field (did you mean "rules"?)`},
 		{"rule without limits", rule("      scope: key\n"), "10: quotas.rules[0]: sets no limit"},

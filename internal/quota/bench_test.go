@@ -68,4 +68,10 @@ func BenchmarkStage(b *testing.B) {
 		q.Redis, q.RedisTimeout = url, time.Second
 		runStage(b, mustStage(b, q, nil), 2)
 	})
+	b.Run("redis-lease/key-per-goroutine", func(b *testing.B) {
+		url := testRedis(b)
+		q := benchRules(uniqueName("bench"))
+		q.Redis, q.RedisTimeout, q.RedisMode = url, time.Second, config.QuotaModeLease
+		runStage(b, mustStage(b, q, nil), 2)
+	})
 }

@@ -13,9 +13,10 @@ type counter struct {
 	subject string
 	window  int64 // axis window id the amount was reserved in
 	limit   int64
-	amount  int64 // reserved: 1 request, tokens or micro-dollars
-	delta   int64 // settlement: final − reserved, applied by adjust
-	used    int64 // the counter's value after the last store call (before it, on a refusal)
+	amount  int64       // reserved: 1 request, tokens or micro-dollars
+	delta   int64       // settlement: final − reserved, applied by adjust
+	used    int64       // the counter's value after the last store call (before it, on a refusal)
+	le      *leaseEntry // lease mode: this replica's lease of the counter, set at admission
 }
 
 // store keeps the counters. Implementations: memStore (this process) and

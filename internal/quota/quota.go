@@ -9,7 +9,9 @@
 // background flusher), so concurrent requests overspend by
 // at most their under-estimates. Counters live in this process by default
 // and in Redis when configured, where one Lua script checks and increments
-// all of a request's counters atomically, so replicas share one budget.
+// all of a request's counters atomically, so replicas share one budget; or,
+// with redis_mode: lease, each replica admits against slices of each budget
+// it leases from Redis ahead of need (lease.go).
 package quota
 
 import (
@@ -66,7 +68,8 @@ type Stage struct {
 	store      store
 	remote     bool         // store is Redis: calls can fail and time out
 	flusher    *flusher     // settles Redis reservations off the request path; nil in process
-	group      *groupCommit // coalesces concurrent Redis reservations; nil in process
+	group      *groupCommit // coalesces concurrent Redis reservations; nil in process and in lease mode
+	lease      *leaser      // redis_mode: lease; nil otherwise
 	pricer     Pricer
 	log        *slog.Logger
 	now        func() time.Time
@@ -116,6 +119,9 @@ type Stats struct {
 	// is below the number of reservations when concurrent ones shared a
 	// call (group commit).
 	ReserveCalls uint64
+	// LeaseCalls counts the lease script calls (redis_mode: lease), far
+	// below the requests checked while leases cover them.
+	LeaseCalls uint64
 }
 
 // New builds the stage. pricer is required when a rule has a USD limit;
@@ -150,20 +156,31 @@ func New(cfg config.Quotas, pricer Pricer, logger *slog.Logger, now func() time.
 		}
 	}
 	if cfg.Redis == "" {
+		if cfg.RedisMode == config.QuotaModeLease {
+			return nil, errors.New("quota: redis_mode lease needs a redis URL")
+		}
 		s.store = newMemStore()
 		return s, nil
+	}
+	fraction, err := leaseFraction(cfg)
+	if err != nil {
+		return nil, err
 	}
 	rs, err := newRedisStore(cfg.Redis, s.timeout)
 	if err != nil {
 		return nil, err
 	}
 	s.store, s.remote = rs, true
-	s.group = &groupCommit{send: rs.sendReserve, wireMax: reserveWire, batchMax: reserveBatchMax,
-		skip: s.skipRedis, orphaned: s.release}
 	if s.flusher, err = newFlusher(s, rs); err != nil {
 		_ = rs.close()
 		return nil, err
 	}
+	if cfg.RedisMode == config.QuotaModeLease {
+		s.lease = newLeaser(s, rs, fraction)
+		return s, nil
+	}
+	s.group = &groupCommit{send: rs.sendReserve, wireMax: reserveWire, batchMax: reserveBatchMax,
+		skip: s.skipRedis, orphaned: s.release}
 	return s, nil
 }
 
@@ -182,6 +199,9 @@ func (s *Stage) Close() error {
 	}
 	var err error
 	s.closeOnce.Do(func() {
+		if s.lease != nil { // its unused lease goes through the flusher's last drain
+			s.lease.close()
+		}
 		s.flusher.close()
 		err = s.store.close()
 	})
@@ -189,12 +209,16 @@ func (s *Stage) Close() error {
 }
 
 // Flush applies the settlements queued so far to Redis now and waits for
-// the outcome (a no-op with in-process counters). The stage flushes on its
-// own within a few milliseconds; Flush is for readers that must see this
-// replica's settlements, such as tests and a graceful shutdown.
+// the outcome (a no-op with in-process counters). In lease mode it first
+// gives every unused lease back. The stage flushes on its own within a few
+// milliseconds; Flush is for readers that must see this replica's
+// settlements, such as tests and a graceful shutdown.
 func (s *Stage) Flush(ctx context.Context) error {
 	if s.flusher == nil {
 		return nil
+	}
+	if s.lease != nil {
+		s.lease.sweep(true)
 	}
 	return s.flusher.flush(ctx)
 }
@@ -207,7 +231,7 @@ func (s *Stage) Stats() Stats {
 		Warned: c.warned.Load(), Unpriced: c.unpriced.Load(), StoreErrors: c.storeErrors.Load(),
 		FailOpen: c.failOpen.Load(), FailClosed: c.failClosed.Load(), Unsettled: c.unsettled.Load(),
 		SettleBatches: c.batches.Load(), SettledSync: c.settledSync.Load(),
-		ReserveCalls: s.reserveCalls(),
+		ReserveCalls: s.reserveCalls(), LeaseCalls: s.leaseCalls(),
 	}
 }
 
@@ -304,6 +328,13 @@ func (s *Stage) admit(ctx context.Context, x *pipeline.Exchange, r *reservation)
 	return nil
 }
 
+func (s *Stage) leaseCalls() uint64 {
+	if s.lease == nil {
+		return 0
+	}
+	return s.lease.calls.Load()
+}
+
 func (s *Stage) reserveCalls() uint64 {
 	if s.group == nil {
 		return 0
@@ -319,6 +350,9 @@ func (s *Stage) reserve(ctx context.Context, r *reservation) (int, error) {
 	}
 	if err := ctx.Err(); err != nil { // the client is gone: ask Redis nothing
 		return -1, err
+	}
+	if s.lease != nil { // counts its own store errors
+		return s.lease.reserve(ctx, r.counters)
 	}
 	if s.isDown() {
 		s.stats.storeErrors.Add(1)
@@ -357,15 +391,22 @@ func (s *Stage) skipRedis() error {
 // amount, the request included, since the request was not served against
 // it. It goes through the settlement queue like any settlement.
 func (s *Stage) release(cs []counter) {
-	r := &reservation{stage: s, usedIdx: -1}
-	r.counters = r.buf[:0]
+	out := make([]counter, 0, len(cs))
 	for i := range cs {
 		// Field by field: the request that gave up may be writing used and
 		// delta of its own copy right now (a fail-open admission settling).
 		c := &cs[i]
-		r.counters = append(r.counters, counter{rule: c.rule, axis: c.axis, subject: c.subject,
+		out = append(out, counter{rule: c.rule, axis: c.axis, subject: c.subject,
 			window: c.window, limit: c.limit, amount: c.amount, delta: -c.amount})
 	}
+	s.push(out)
+}
+
+// push applies the deltas of cs (a release, or lease mode's returns and
+// charges beyond the lease) through the settlement queue, or on the calling
+// goroutine within redis_timeout when the queue is full or closed.
+func (s *Stage) push(cs []counter) {
+	r := &reservation{stage: s, usedIdx: -1, counters: cs}
 	r.settled.Store(true)
 	if s.flusher.enqueue(r) {
 		return

@@ -109,6 +109,10 @@ func (r *reservation) settle(ctx context.Context, ok bool, u *canonical.Usage, m
 		_ = s.store.adjust(ctx, r.counters) // in-process: cannot fail
 		return
 	}
+	if s.lease != nil { // charged against the lease; Redis only sees what goes beyond it
+		s.lease.settle(r)
+		return
+	}
 	// Off the request path: the flusher applies the deltas within a few
 	// milliseconds, merged with other settlements. Until then the counter
 	// still holds the reservation. The headers report this request's own

@@ -51,6 +51,9 @@ func (s *Stage) State(ctx context.Context, key *pipeline.Key) ([]Usage, error) {
 	if err := s.store.read(ctx, cs); err != nil {
 		return nil, err
 	}
+	if s.lease != nil {
+		s.lease.adjustRead(cs)
+	}
 	out := make([]Usage, len(cs))
 	for i := range cs {
 		c := &cs[i]
