@@ -8,6 +8,7 @@ package provider
 import (
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/nexus-gateway/nexus/internal/pipeline"
@@ -63,6 +64,8 @@ type Endpoint struct {
 	Headers    map[string]string // extra static upstream headers from configuration
 	Timeouts   Timeouts
 	Client     *http.Client // built by NewClient; nil means NewClient(Timeouts)
+
+	readers sync.Pool // *sse.Reader, reused across this endpoint's streams (relay.go)
 }
 
 // LogValue keeps endpoints loggable without leaking the key.

@@ -50,7 +50,25 @@ type Relay struct {
 // NewRelay wraps an upstream SSE body. The idle watchdog starts now.
 func NewRelay(ep *Endpoint, call *Call, body io.ReadCloser, tap Tap, x *pipeline.Exchange, now func() time.Time) *Relay {
 	wb := call.WatchBody(body)
-	return &Relay{ep: ep, call: call, body: wb, rd: sse.NewReader(wb, 0), tap: tap, x: x, now: now}
+	return &Relay{ep: ep, call: call, body: wb, rd: ep.reader(wb), tap: tap, x: x, now: now}
+}
+
+// reader takes a frame reader from the endpoint's pool: each keeps its
+// 16 KiB buffer from one stream to the next, which a fresh reader would
+// allocate and zero on its first read.
+func (e *Endpoint) reader(src io.Reader) *sse.Reader {
+	if rd, ok := e.readers.Get().(*sse.Reader); ok {
+		rd.Reset(src)
+		return rd
+	}
+	return sse.NewReader(src, 0)
+}
+
+// release returns rd to the pool. Frames it handed out (views of its
+// buffer) must not be used after this.
+func (e *Endpoint) release(rd *sse.Reader) {
+	rd.Reset(nil)
+	e.readers.Put(rd)
 }
 
 // Next returns the next frame's raw bytes.
@@ -181,6 +199,11 @@ func (r *Relay) Ready() bool { return r.done || r.fail != nil || r.rd.Buffered()
 func (r *Relay) Close() error {
 	err := r.body.Close()
 	r.call.Close()
+	if r.rd != nil {
+		r.ep.release(r.rd)
+		r.rd = nil
+		r.done = true // a Next after Close ends the stream instead of reading
+	}
 	return err
 }
 
@@ -216,7 +239,7 @@ type Translator struct {
 // NewTranslator wraps an upstream SSE body with a wire decoder.
 func NewTranslator(ep *Endpoint, call *Call, body io.ReadCloser, dec StreamDecoder, x *pipeline.Exchange, now func() time.Time) *Translator {
 	wb := call.WatchBody(body)
-	return &Translator{ep: ep, call: call, body: wb, rd: sse.NewReader(wb, 0), dec: dec, x: x, now: now, buf: make([]canonical.Event, 0, 8)}
+	return &Translator{ep: ep, call: call, body: wb, rd: ep.reader(wb), dec: dec, x: x, now: now, buf: make([]canonical.Event, 0, 8)}
 }
 
 // Next returns the canonical events of the next upstream frame(s). An
@@ -296,5 +319,10 @@ func (t *Translator) Ready() bool { return t.ended || t.fail != nil || t.rd.Buff
 func (t *Translator) Close() error {
 	err := t.body.Close()
 	t.call.Close()
+	if t.rd != nil {
+		t.ep.release(t.rd)
+		t.rd = nil
+		t.ended = true // a Next after Close ends the stream instead of reading
+	}
 	return err
 }

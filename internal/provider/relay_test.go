@@ -175,3 +175,32 @@ func TestAdjacent(t *testing.T) {
 		t.Fatal("an empty frame extends nothing and is adjacent")
 	}
 }
+
+// A closed relay hands its frame reader back to the endpoint, and the next
+// stream of that endpoint reads with it; Next after Close ends the stream.
+func TestRelayReusesItsReaderAfterClose(t *testing.T) {
+	ep := &Endpoint{Name: "p"}
+	open := func(body string) *Relay {
+		return NewRelay(ep, NewCall(context.Background(), Timeouts{}), io.NopCloser(strings.NewReader(body)), &fakeTap{}, &pipeline.Exchange{}, time.Now)
+	}
+	r1 := open("data: 1\n\n")
+	if f, err := r1.Next(context.Background()); err != nil || string(f.Raw) != "data: 1\n\n" {
+		t.Fatalf("%q %v", f.Raw, err)
+	}
+	rd := r1.rd
+	r1.Close()
+	if _, err := r1.Next(context.Background()); !errors.Is(err, io.EOF) {
+		t.Fatalf("Next after Close: %v, want io.EOF", err)
+	}
+	if r1.Ready() != true {
+		t.Fatal("a closed relay is at its end")
+	}
+	r2 := open("data: 2\n\n")
+	defer r2.Close()
+	if r2.rd != rd {
+		t.Skip("the pool dropped the reader (allowed by sync.Pool, e.g. under the race detector)")
+	}
+	if f, err := r2.Next(context.Background()); err != nil || string(f.Raw) != "data: 2\n\n" {
+		t.Fatalf("reused reader read %q %v", f.Raw, err)
+	}
+}
