@@ -31,7 +31,8 @@ type Config struct {
 	Limiter Limiter          // nil: no per-key RPM limit
 	Handler pipeline.Handler // required: the stage chain ending in the router
 	Logger  *slog.Logger     // nil: discard
-	// NewID returns a fresh request id (default: random UUID v4).
+	// NewID returns a fresh request id (default: a UUID version 7, time
+	// ordered, see newUUIDv7).
 	NewID func() string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -67,11 +68,12 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.NewID == nil {
-		cfg.NewID = newUUID
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.NewID == nil {
+		now := cfg.Now
+		cfg.NewID = func() string { return newUUIDv7(now()) }
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 32 << 20
