@@ -14,6 +14,7 @@ import (
 
 	"github.com/nexus-gateway/nexus/internal/config"
 	"github.com/nexus-gateway/nexus/internal/gateway"
+	"github.com/nexus-gateway/nexus/internal/logsink"
 	"github.com/nexus-gateway/nexus/internal/mockupstream"
 )
 
@@ -28,14 +29,20 @@ func loadConfig(path string, getenv func(string) string) (*config.Config, error)
 	return config.Load(path, getenv)
 }
 
-func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+// newLogger builds the process logger on w. With a sink, w is that sink
+// and records of level Warn and above flush it at once.
+func newLogger(cfg *config.Config, w io.Writer, sink *logsink.Sink) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Log.Level))
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
 	if cfg.Log.Format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+		h = slog.NewTextHandler(w, opts)
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	if sink != nil {
+		h = logsink.Handler(h, sink)
+	}
+	return slog.New(h)
 }
 
 func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
@@ -53,7 +60,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	if *listen != "" {
 		cfg.Listen = *listen
 	}
-	log := newLogger(cfg, stderr)
+	// Log lines wait in memory up to log.flush_interval and leave together
+	// (one write per batch instead of one per request).
+	out, sink := stderr, (*logsink.Sink)(nil)
+	if cfg.Log.FlushInterval > 0 {
+		sink = logsink.New(stderr, cfg.Log.FlushInterval)
+		defer sink.Close() // deferred first, so it runs last: after the shutdown lines
+		out = sink
+	}
+	log := newLogger(cfg, out, sink)
 	tuneGC(getenv)
 	gw, err := gateway.New(ctx, gateway.Options{Config: cfg, Logger: log, Getenv: getenv})
 	if err != nil {
@@ -75,6 +90,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	}
 	log.Info("nexus listening", "addr", ln.Addr().String(), "config", cfg.Source,
 		"providers", len(cfg.Providers), "models", len(cfg.Models), "version", version)
+	if sink != nil {
+		_ = sink.Flush() // whoever waits for the address sees it now
+	}
 	return runServer(ctx, srv, ln, cfg.Timeouts.Drain, log)
 }
 

@@ -30,6 +30,7 @@ const (
 	DefaultSecretFile   = "./nexus.secret" // when the database is not a sqlite file
 	DefaultLogLevel     = "info"
 	DefaultLogFormat    = "json"
+	DefaultLogFlush     = 100 * time.Millisecond
 	DefaultMaxBodyBytes = 32 << 20 // 32 MiB
 
 	DefaultConnectTimeout   = 10 * time.Second
@@ -81,6 +82,11 @@ type Config struct {
 type Log struct {
 	Level  string // debug|info|warn|error; default "info"
 	Format string // json|text; default "json"
+	// FlushInterval is how long log lines may wait in memory before they
+	// are written out together (default 100ms); 0 writes every line at
+	// once. Warnings and errors are always written at once.
+	FlushInterval time.Duration
+	flushSet      bool // flush_interval was given (so 0 means 0)
 }
 
 // Limits are admission limits on client requests.

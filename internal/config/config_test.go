@@ -101,7 +101,7 @@ providers:
 models: []
 `, nil)
 	p := c.Providers[0]
-	if c.Listen != "0.0.0.0:8080" || c.SecretFile != "/run/secrets/nexus" || c.Log != (Log{"debug", "text"}) ||
+	if c.Listen != "0.0.0.0:8080" || c.SecretFile != "/run/secrets/nexus" || c.Log.Level != "debug" || c.Log.Format != "text" || c.Log.FlushInterval != DefaultLogFlush ||
 		c.Limits != (Limits{1 << 20, -1}) || c.Timeouts != (Timeouts{time.Second, 2 * time.Second, 3 * time.Second, 4 * time.Second, 5 * time.Second}) {
 		t.Errorf("top level not kept: %+v", c)
 	}
@@ -324,5 +324,24 @@ func TestStoredCredentialReplacesAPIKey(t *testing.T) {
 	bad := "providers:\n  - name: openai\n    type: openai\n    credential: vault\n"
 	if _, err := Parse("c.yaml", []byte(bad), noEnv); err == nil || !strings.Contains(err.Error(), "c.yaml:4") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// log.flush_interval: unset is the default, an explicit 0 writes through,
+// a negative one is refused with file and line.
+func TestLogFlushInterval(t *testing.T) {
+	base := "providers: []\nmodels: []\n"
+	if c := mustParse(t, base, nil); c.Log.FlushInterval != DefaultLogFlush {
+		t.Fatalf("default = %v", c.Log.FlushInterval)
+	}
+	if c := mustParse(t, "log:\n  flush_interval: 0s\n"+base, nil); c.Log.FlushInterval != 0 {
+		t.Fatalf("explicit 0s = %v", c.Log.FlushInterval)
+	}
+	if c := mustParse(t, "log:\n  flush_interval: 250ms\n"+base, nil); c.Log.FlushInterval != 250*time.Millisecond {
+		t.Fatalf("250ms = %v", c.Log.FlushInterval)
+	}
+	_, err := Parse("n.yaml", []byte("log:\n  flush_interval: -1s\n"+base), nil)
+	if err == nil || !strings.Contains(err.Error(), "n.yaml:2: log.flush_interval: must not be negative") {
+		t.Fatalf("negative: %v", err)
 	}
 }

@@ -28,6 +28,9 @@ func (c *Config) applyDefaults(modelsSet bool) {
 	if c.Log.Format == "" {
 		c.Log.Format = DefaultLogFormat
 	}
+	if !c.Log.flushSet && c.Log.FlushInterval == 0 {
+		c.Log.FlushInterval = DefaultLogFlush
+	}
 	if c.Limits.MaxBodyBytes == 0 {
 		c.Limits.MaxBodyBytes = DefaultMaxBodyBytes
 	}

@@ -24,6 +24,7 @@ func (d *decoder) config(c *Config, n ast.Node) (modelsSet bool) {
 			d.object(p, v, false, []field{
 				{"level", func(p string, v ast.Node) { c.Log.Level = d.str(p, v) }},
 				{"format", func(p string, v ast.Node) { c.Log.Format = d.str(p, v) }},
+				{"flush_interval", func(p string, v ast.Node) { c.Log.FlushInterval, c.Log.flushSet = d.duration(p, v), true }},
 			})
 		}},
 		{"limits", func(p string, v ast.Node) {

@@ -44,6 +44,9 @@ func (c *Config) validate(e *errs) {
 	default:
 		e.add("log.format", "want json or text, got %s", quoteShort(c.Log.Format))
 	}
+	if c.Log.FlushInterval < 0 {
+		e.add("log.flush_interval", "must not be negative (0 writes every line at once)")
+	}
 	if c.Limits.MaxBodyBytes < 0 {
 		e.add("limits.max_body_bytes", "must not be negative")
 	}
