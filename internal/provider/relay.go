@@ -44,7 +44,6 @@ type Relay struct {
 	// callers that use Raw alone (SSE ingress of the same wire); Data and
 	// Name are then empty.
 	Coalesce bool
-	batch    []byte
 }
 
 // NewRelay wraps an upstream SSE body. The idle watchdog starts now.
@@ -123,52 +122,44 @@ func (r *Relay) Next(ctx context.Context) (pipeline.Frame, error) {
 	if r.tap.Observe(ev) {
 		r.finish()
 	}
-	if r.Coalesce && !r.done && r.rd.HasFrame() {
-		return r.coalesce(ev.Raw), nil
+	if r.Coalesce && !r.done {
+		if f := r.coalesce(ev); r.fail == nil {
+			return f, nil
+		}
+		return pipeline.Frame{}, r.fail
 	}
 	// Scrub costs one substring search per frame and allocates only when an
 	// upstream echoed our credential.
 	return pipeline.Frame{Raw: Scrub(ev.Raw, r.ep.APIKey), Data: ev.Data, Name: ev.Name}, nil
 }
 
-// coalesce joins to first every complete frame already buffered, each
-// still shown to the tap, stopping after the terminal one. A read error is
-// left in the reader, which returns it again on the next call.
-//
-// The reader's frames are consecutive slices of its buffer and it does not
-// refill while a frame is buffered, so the batch is normally the one span
-// from first's start to the last frame's end: a view, like a single frame,
-// valid until the next call. Only if a frame is not where the span ends
-// (never with this reader) are the frames copied into r.batch.
-func (r *Relay) coalesce(first []byte) pipeline.Frame {
-	span, copied := first, false
-	for !r.done && r.rd.HasFrame() {
-		ev, err := r.rd.Next()
-		if err != nil {
+// coalesce joins to first (the frame Next just returned) every complete
+// frame already buffered, each still shown to the tap, stopping after the
+// terminal one. The frames are consecutive in the reader's buffer and
+// NextBuffered never reads, so the batch is one view of that buffer (valid
+// until the next call, like a single frame), not a copy.
+func (r *Relay) coalesce(first sse.Event) pipeline.Frame {
+	mark := r.rd.Mark()
+	joined := false
+	for !r.done {
+		ev, ok := r.rd.NextBuffered()
+		if !ok {
 			break
 		}
-		switch {
-		case !copied && adjacent(span, ev.Raw):
-			span = span[:len(span)+len(ev.Raw)]
-		case !copied:
-			r.batch = append(append(r.batch[:0], span...), ev.Raw...)
-			copied = true
-		default:
-			r.batch = append(r.batch, ev.Raw...)
-		}
+		joined = true
 		if r.tap.Observe(ev) {
 			r.finish()
 		}
 	}
-	if copied {
-		span = r.batch
+	if !joined {
+		return pipeline.Frame{Raw: Scrub(first.Raw, r.ep.APIKey), Data: first.Data, Name: first.Name}
+	}
+	span, ok := r.rd.Since(mark)
+	if !ok { // cannot happen: nothing was read since the mark
+		r.fail = MidStreamError(r.call, r.ep.Name, errors.New("sse: frame buffer moved while joining frames"))
+		return pipeline.Frame{}
 	}
 	return pipeline.Frame{Raw: Scrub(span, r.ep.APIKey)}
-}
-
-// adjacent reports whether next starts where a ends in the same array.
-func adjacent(a, next []byte) bool {
-	return len(next) == 0 || (cap(a)-len(a) >= len(next) && &a[:len(a)+1][len(a)] == &next[0])
 }
 
 // completeFrame ends a frame cut before its blank line with the line

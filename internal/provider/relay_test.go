@@ -162,20 +162,6 @@ func TestCoalescedRelayKeepsEveryByteAndStopsAtTheEnd(t *testing.T) {
 	}
 }
 
-func TestAdjacent(t *testing.T) {
-	buf := []byte("data: 1\n\ndata: 2\n\n")
-	a, b := buf[:9], buf[9:]
-	if !adjacent(a, b) || adjacent(b, a) || adjacent(buf[:8], b) {
-		t.Fatal("adjacency of slices of one array misjudged")
-	}
-	if adjacent(a, append([]byte(nil), b...)) {
-		t.Fatal("a copy is not adjacent")
-	}
-	if !adjacent(a, nil) {
-		t.Fatal("an empty frame extends nothing and is adjacent")
-	}
-}
-
 // A closed relay hands its frame reader back to the endpoint, and the next
 // stream of that endpoint reads with it; Next after Close ends the stream.
 func TestRelayReusesItsReaderAfterClose(t *testing.T) {

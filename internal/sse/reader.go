@@ -110,6 +110,33 @@ type Reader struct {
 
 	names  nameCache
 	lastID string
+
+	// Where the frame the last Next dispatched lies in buf, and how many
+	// times fill has moved buf's contents: together they let a relay join
+	// consecutive frames without copying (Mark, Since).
+	lastStart, lastEnd int
+	moves              uint64
+}
+
+// A Mark is the position of a frame Next returned, for Since.
+type Mark struct {
+	off   int
+	moves uint64
+}
+
+// Mark returns the position of the frame the last Next returned.
+func (r *Reader) Mark() Mark { return Mark{off: r.lastStart, moves: r.moves} }
+
+// Since returns, as one slice of the reader's buffer, the raw bytes of the
+// frame at m and of every frame Next returned after it: consecutive frames
+// are adjacent. ok is false when a read has moved the buffer since m (a
+// frame already buffered, reported by HasFrame, is returned without one).
+// The slice is valid until the next call to Next, like a frame's Raw.
+func (r *Reader) Since(m Mark) (raw []byte, ok bool) {
+	if m.moves != r.moves || m.off > r.lastEnd {
+		return nil, false
+	}
+	return r.buf[m.off:r.lastEnd:r.lastEnd], true
 }
 
 // NewReader returns a Reader over r that rejects frames larger than
@@ -137,7 +164,8 @@ func (r *Reader) Reset(src io.Reader) {
 	if cap(data) > maxRetainedBuf {
 		data = nil
 	}
-	*r = Reader{src: src, max: r.max, buf: buf, data: data, names: r.names}
+	// moves carries on, so a Mark taken on the previous stream never matches.
+	*r = Reader{src: src, max: r.max, buf: buf, data: data, names: r.names, moves: r.moves + 1}
 }
 
 // Next returns the next frame.
@@ -309,6 +337,7 @@ func (r *Reader) internID(v []byte) string {
 // Slices are capped so a caller's append cannot scribble on the buffer.
 func (r *Reader) dispatch() Event {
 	ev := Event{Name: r.name, ID: r.id, Raw: r.buf[r.start:r.pos:r.pos]}
+	r.lastStart, r.lastEnd = r.start, r.pos
 	switch r.dataLines {
 	case 0:
 	case 1:
@@ -359,6 +388,7 @@ func (r *Reader) finish() (Event, error) {
 // frames already buffered are delivered first.
 func (r *Reader) fill() error {
 	if r.start > 0 {
+		r.moves++
 		shift := r.start
 		copy(r.buf, r.buf[shift:r.end])
 		r.end -= shift
@@ -375,6 +405,7 @@ func (r *Reader) fill() error {
 		nb := make([]byte, size)
 		copy(nb, r.buf[:r.end])
 		r.buf = nb
+		r.moves++
 	}
 	for range maxEmptyReads {
 		n, err := r.src.Read(r.buf[r.end:])
@@ -396,6 +427,17 @@ func (r *Reader) fill() error {
 	}
 	r.readErr = io.ErrNoProgress
 	return nil
+}
+
+// NextBuffered returns the next frame if it is complete in the buffer, and
+// false (without reading) otherwise; a later Next resumes where it stopped.
+// Since it never reads, frames it returns after a Mark stay joinable with
+// Since. After an error or the end of input it returns false.
+func (r *Reader) NextBuffered() (Event, bool) {
+	if r.done != nil {
+		return Event{}, false
+	}
+	return r.scan()
 }
 
 // HasFrame reports whether a complete frame is already in the buffer, so
