@@ -67,6 +67,14 @@ type fakeStore struct {
 	keys    map[string]store.VirtualKey
 	version atomic.Int64
 	lookups atomic.Int64
+	reads   atomic.Int64 // ChangeVersion calls
+}
+
+// change bumps the version the way the store does: the call that changes a
+// key returns store.KeyChangeGrace after its commit.
+func (f *fakeStore) change() {
+	f.version.Add(1)
+	time.Sleep(store.KeyChangeGrace)
 }
 
 func (f *fakeStore) KeyByHash(_ context.Context, h string) (store.VirtualKey, error) {
@@ -78,7 +86,10 @@ func (f *fakeStore) KeyByHash(_ context.Context, h string) (store.VirtualKey, er
 	return k, nil
 }
 
-func (f *fakeStore) ChangeVersion(context.Context) (int64, error) { return f.version.Load(), nil }
+func (f *fakeStore) ChangeVersion(context.Context) (int64, error) {
+	f.reads.Add(1)
+	return f.version.Load(), nil
+}
 
 func TestAuthenticateCachesUntilTheStoreChanges(t *testing.T) {
 	secret := make([]byte, 32)
@@ -103,14 +114,14 @@ func TestAuthenticateCachesUntilTheStoreChanges(t *testing.T) {
 	rec := fs.keys[h.Hash(token)]
 	rec.Enabled = false
 	fs.keys[h.Hash(token)] = rec
-	fs.version.Add(1)
+	fs.change()
 	if _, err := a.Authenticate(context.Background(), token); canonical.As(err).Code != "AUTH_KEY_DISABLED" {
 		t.Fatalf("after change: %v", err)
 	}
 	exp := now.Add(-time.Second)
 	rec.Enabled, rec.ExpiresAt = true, &exp
 	fs.keys[h.Hash(token)] = rec
-	fs.version.Add(1)
+	fs.change()
 	if _, err := a.Authenticate(context.Background(), token); canonical.As(err).Code != "AUTH_KEY_EXPIRED" {
 		t.Fatalf("expired: %v", err)
 	}
@@ -118,5 +129,41 @@ func TestAuthenticateCachesUntilTheStoreChanges(t *testing.T) {
 		if _, err := a.Authenticate(context.Background(), tok); canonical.As(err).Code != code {
 			t.Errorf("%q: %v", tok, err)
 		}
+	}
+}
+
+// The change version is read at most once per store.KeyChangeReuse: a burst
+// of requests shares one read, and a request after the reuse window reads
+// again (so a change, whose call returns only after the longer grace, is
+// seen by every request sent after it returned).
+func TestChangeVersionIsReusedBrieflyOnly(t *testing.T) {
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	h, err := vkey.NewHasher(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _ := vkey.Mint(rand.Reader)
+	fs := &fakeStore{keys: map[string]store.VirtualKey{h.Hash(token): {ID: "k1", Name: "app", Enabled: true, Status: "active"}}}
+	a := New(fs, h, nil)
+	start := time.Now()
+	for i := 0; i < 50; i++ {
+		if _, err := a.Authenticate(context.Background(), token); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if time.Since(start) < store.KeyChangeReuse/2 && fs.reads.Load() > 2 {
+		t.Fatalf("%d version reads for a burst of 50 requests", fs.reads.Load())
+	}
+	before := fs.reads.Load()
+	time.Sleep(store.KeyChangeReuse + time.Millisecond)
+	if _, err := a.Authenticate(context.Background(), token); err != nil {
+		t.Fatal(err)
+	}
+	if fs.reads.Load() != before+1 {
+		t.Fatal("the version was not read again after the reuse window")
+	}
+	if store.KeyChangeGrace <= store.KeyChangeReuse {
+		t.Fatal("a change's grace must exceed the reuse window")
 	}
 }

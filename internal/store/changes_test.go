@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/nexus-gateway/nexus/internal/store/storetest"
 )
@@ -39,8 +40,14 @@ func testChangeVersionSeenAcrossHandles(t *testing.T, dsn string) {
 	}
 	last := int64(0)
 	for _, st := range steps {
+		began := time.Now()
 		if err := st.mutate(); err != nil {
 			t.Fatalf("%s: %v", st.name, err)
+		}
+		// A change returns only after the grace the gateways' version
+		// reuse relies on (KeyChangeGrace > KeyChangeReuse).
+		if st.name != "create" && time.Since(began) < KeyChangeGrace {
+			t.Fatalf("%s returned %v after it began, before the grace of %v", st.name, time.Since(began), KeyChangeGrace)
 		}
 		v := mustVersion(t, gateway)
 		if v <= last {

@@ -74,6 +74,8 @@ func (db *DB) CreateKey(ctx context.Context, k *VirtualKey) error {
 		return err
 	}
 
+	// A new key needs no grace (mutateKeys): keys not in a gateway's cache
+	// are looked up in the store, so it works on the very next request.
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, db.q.insertKey,
 			k.ID, k.Name, k.Hash, k.HashVersion, k.Prefix, k.Enabled, k.Status, expires,
@@ -195,7 +197,7 @@ func (db *DB) ListKeys(ctx context.Context) ([]VirtualKey, error) {
 // SetKeyEnabled enables or disables a key (see Key for idOrName). Enabling a
 // revoked key fails with ErrRevoked; disabling one is a no-op.
 func (db *DB) SetKeyEnabled(ctx context.Context, idOrName string, enabled bool) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.mutateKeys(ctx, func(tx *sql.Tx, bump func() error) error {
 		k, err := db.resolveRef(ctx, tx, idOrName)
 		if err != nil {
 			return err
@@ -212,14 +214,14 @@ func (db *DB) SetKeyEnabled(ctx context.Context, idOrName string, enabled bool) 
 		if _, err := tx.ExecContext(ctx, db.q.setKeyEnabled, enabled, db.dialect.timeValue(db.now()), k.ID); err != nil {
 			return fmt.Errorf("store: set key %q enabled: %w", k.Name, err)
 		}
-		return db.bumpKeyChanges(ctx, tx)
+		return bump()
 	})
 }
 
 // RevokeKey marks a key revoked and disabled, irreversibly. Revoking an
 // already revoked key is a no-op.
 func (db *DB) RevokeKey(ctx context.Context, idOrName string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.mutateKeys(ctx, func(tx *sql.Tx, bump func() error) error {
 		k, err := db.resolveRef(ctx, tx, idOrName)
 		if err != nil {
 			return err
@@ -230,7 +232,7 @@ func (db *DB) RevokeKey(ctx context.Context, idOrName string) error {
 		if _, err := tx.ExecContext(ctx, db.q.revokeKey, StatusRevoked, false, db.dialect.timeValue(db.now()), k.ID); err != nil {
 			return fmt.Errorf("store: revoke key %q: %w", k.Name, err)
 		}
-		return db.bumpKeyChanges(ctx, tx)
+		return bump()
 	})
 }
 
