@@ -19,7 +19,7 @@ import (
 // topKeys are the members Peek records. The sampling ones are there so the
 // common quirks (OpenAI reasoning models, Claude 4 sampling) cost no second
 // scan of the body.
-var topKeys = []string{"model", "stream", "stream_options", "nexus", "max_tokens", "max_completion_tokens", "temperature", "top_p", "top_k"}
+var topKeys = []string{"model", "stream", "stream_options", "nexus", "max_tokens", "max_completion_tokens", "temperature", "top_p", "top_k", "max_output_tokens"}
 
 const (
 	fModel = iota
@@ -31,6 +31,7 @@ const (
 	fTemperature
 	fTopP
 	fTopK
+	fMaxOutputTokens // the Responses API's output ceiling
 	nFields
 )
 
@@ -92,10 +93,11 @@ func (b *Body) Model() string { return b.model }
 func (b *Body) Stream() bool { return b.stream }
 
 // MaxTokens is the output cap the body asks for (max_completion_tokens, else
-// max_tokens), 0 when absent or not a positive integer. Quota reservations
+// max_tokens, else the Responses API's max_output_tokens), 0 when absent or
+// not a positive integer. Quota reservations
 // use it without decoding the body.
 func (b *Body) MaxTokens() int {
-	for _, f := range []int{fMaxCompletionTokens, fMaxTokens} {
+	for _, f := range []int{fMaxCompletionTokens, fMaxTokens, fMaxOutputTokens} {
 		if m := b.fields[f]; m.Found {
 			if n, err := strconv.Atoi(string(jsonscan.Raw(b.Raw, m))); err == nil && n > 0 {
 				return n

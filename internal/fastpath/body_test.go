@@ -124,6 +124,7 @@ func TestMaxTokensPrefersCompletionCap(t *testing.T) {
 		`{"max_completion_tokens":0,"max_tokens":7}`:    7,
 		`{"max_tokens":"many"}`:                         0,
 		`{"messages":[{"max_tokens":9}]}`:               0,
+		`{"input":"hi","max_output_tokens":300}`:        300, // Responses API
 	} {
 		b, err := Peek([]byte(in))
 		if err != nil {

@@ -1,6 +1,7 @@
 package quota
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/nexus-gateway/nexus/internal/canonical"
 	"github.com/nexus-gateway/nexus/internal/config"
+	"github.com/nexus-gateway/nexus/internal/fastpath"
 	"github.com/nexus-gateway/nexus/internal/pipeline"
 )
 
@@ -156,6 +158,7 @@ func TestEstimateInputsAndDefaults(t *testing.T) {
 		{"max_tokens bounds the output", pipeline.EndpointChat, 300, 100 + 300},
 		{"no max_tokens: default_output_tokens", pipeline.EndpointChat, 0, 100 + 512},
 		{"embeddings have no output", pipeline.EndpointEmbeddings, 300, 100},
+		{"responses: max_output_tokens bounds the output", pipeline.EndpointResponses, 300, 100 + 300},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -164,6 +167,18 @@ func TestEstimateInputsAndDefaults(t *testing.T) {
 			s := mustStage(t, q, newClock(noon).now)
 			x := request(t, keyA, "gpt-4o", 400, tt.max)
 			x.Endpoint = tt.endpoint
+			if tt.endpoint == pipeline.EndpointResponses {
+				// The same request in the Responses shape, padded back to
+				// 400 bytes: max_output_tokens is its output ceiling.
+				body := bytes.Replace(x.Body, []byte(`"max_tokens"`), []byte(`"max_output_tokens"`), 1)
+				body = bytes.Replace(body, []byte(`"messages"`), []byte(`"input"`), 1)
+				body = bytes.Replace(body, []byte(strings.Repeat("a", len(body)-len(x.Body))+`"}]}`), []byte(`"}]}`), 1)
+				fb, err := fastpath.Peek(body)
+				if err != nil || len(body) != len(x.Body) {
+					t.Fatalf("responses body %d bytes: %v", len(body), err)
+				}
+				x.Body, x.Fast, x.Ingress = body, &fb, pipeline.ShapeResponses
+			}
 			resp, err := s.Serve(context.Background(), x, &upstream{stream: true})
 			if err != nil {
 				t.Fatal(err)
