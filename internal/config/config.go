@@ -149,6 +149,21 @@ type Provider struct {
 	// NoPresetQuirks drops the preset's built-in quirks (preset_quirks: false),
 	// for a vendor that lifted a restriction.
 	NoPresetQuirks bool
+	// ServesResponses overrides whether the provider serves the OpenAI
+	// Responses API natively (serves_responses; OpenAI wire only). Unset,
+	// openai and azure-openai do and every other type does not
+	// (NativeResponses).
+	ServesResponses *bool
+}
+
+// NativeResponses reports whether POST /v1/responses may go to this
+// provider as is: the file's serves_responses, else true for the openai and
+// azure-openai types (SPEC §5.8).
+func (p Provider) NativeResponses() bool {
+	if p.ServesResponses != nil {
+		return *p.ServesResponses
+	}
+	return p.Type == "openai" || p.Type == "azure-openai"
 }
 
 // AllQuirks is the provider's effective quirk table: the file's rules, then

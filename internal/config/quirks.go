@@ -29,6 +29,9 @@ func (c *Config) checkProviderQuirks(e *errs, path string, p Provider, preset ca
 		}
 	}
 	quirkWire := openAIWire || preset.WireFormat == catalog.WireAnthropic
+	if p.ServesResponses != nil && !openAIWire {
+		e.add(path+".serves_responses", "only valid for OpenAI-wire providers (type %s speaks %s)", p.Type, preset.WireFormat)
+	}
 	if _, inFile := e.src.lines[path+".preset_quirks"]; inFile && !quirkWire {
 		e.add(path+".preset_quirks", "only valid for OpenAI-wire and Anthropic providers")
 	}

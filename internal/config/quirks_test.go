@@ -149,3 +149,25 @@ func TestAuthStyleNoneNeedsNoKey(t *testing.T) {
 		t.Fatalf("bearer without a key: %v", err)
 	}
 }
+
+// serves_responses overrides the type's default for native /v1/responses,
+// on OpenAI-wire providers only.
+func TestServesResponses(t *testing.T) {
+	c := mustParse(t, `
+providers:
+  - {name: vllm, type: openai-compatible, base_url: http://127.0.0.1:8000/v1, auth_style: none, serves_responses: true}
+  - {name: proxy, type: openai, base_url: https://llm-proxy.example/v1, api_key: k, serves_responses: false}
+  - {name: oa, type: openai, api_key: k}
+  - {name: ds, type: deepseek, api_key: k}
+models: []
+`, nil)
+	for i, want := range []bool{true, false, true, false} {
+		if got := c.Providers[i].NativeResponses(); got != want {
+			t.Errorf("%s: native responses %v, want %v", c.Providers[i].Name, got, want)
+		}
+	}
+	_, err := Parse("p.yaml", []byte("providers:\n  - name: a\n    type: anthropic\n    api_key: k\n    serves_responses: true\nmodels: []\n"), nil)
+	if err == nil || !strings.Contains(err.Error(), "p.yaml:5: providers[0].serves_responses: only valid for OpenAI-wire providers") {
+		t.Fatalf("anthropic serves_responses: %v", err)
+	}
+}

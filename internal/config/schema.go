@@ -100,6 +100,7 @@ func (d *decoder) provider(path string, n ast.Node) Provider {
 			}
 		}},
 		{"preset_quirks", func(f string, v ast.Node) { p.NoPresetQuirks = !d.boolean(f, v) }},
+		{"serves_responses", func(f string, v ast.Node) { b := d.boolean(f, v); p.ServesResponses = &b }},
 		{"headers", func(f string, v ast.Node) { p.Headers = d.strMap(f, v) }},
 		{"timeouts", func(f string, v ast.Node) { d.timeouts(f, v, &p.Timeouts, false) }},
 	})

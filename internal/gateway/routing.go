@@ -164,16 +164,9 @@ func routeModel(cfg *config.Config, m config.Model) route.Model {
 	p, _ := cfg.Provider(m.Provider)
 	rm := route.Model{Name: m.Name, Aliases: m.Aliases, Provider: m.Provider, ProviderType: p.Type,
 		Wire: pipeline.Shape(p.WireFormat), UpstreamModel: m.UpstreamModel, Type: m.Type,
-		Features: m.Features, ContextWindow: m.ContextWindow, Responses: servesResponses(p)}
+		Features: m.Features, ContextWindow: m.ContextWindow, Responses: p.NativeResponses()}
 	if m.Pricing != nil {
 		rm.InputPrice, rm.OutputPrice = m.Pricing.Input, m.Pricing.Output
 	}
 	return rm
-}
-
-// servesResponses reports the providers that serve the OpenAI Responses API
-// natively (SPEC §5.8): OpenAI and Azure OpenAI. Every other OpenAI-wire
-// vendor (DeepSeek, GLM, Groq, …) speaks only chat completions.
-func servesResponses(p config.Provider) bool {
-	return p.Type == "openai" || p.Type == "azure-openai"
 }
