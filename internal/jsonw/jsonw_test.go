@@ -84,3 +84,14 @@ func BenchmarkAppendString50KB(b *testing.B) {
 		buf = AppendString(buf[:0], s)
 	}
 }
+
+// Long plain runs go through the 32-byte loop of printable: a byte that
+// needs care at any offset of such a run must still be escaped or checked.
+func TestSpecialByteAtEveryOffsetOfALongRun(t *testing.T) {
+	plain := strings.Repeat("abcdefgh", 20)
+	for _, special := range []string{`"`, `\`, "\n", "\x00", "\x7f", "é", "\u2028", "\xff"} {
+		for i := 0; i <= len(plain); i++ {
+			decodes(t, plain[:i]+special+plain[i:])
+		}
+	}
+}
