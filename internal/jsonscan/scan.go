@@ -63,30 +63,15 @@ func Object(body []byte, keys []string, out []Member) error {
 		}
 		return ErrNotObject
 	}
-	s.i++
-	s.ws()
 	prevComma := -1
-	if s.i < len(s.b) && s.b[s.i] == '}' {
-		s.i++
+	if s.open('}') {
 		return s.end()
 	}
 	for {
-		s.ws()
-		if s.i >= len(s.b) || s.b[s.i] != '"' {
-			return s.errf("expected object key")
-		}
-		keyStart := s.i
-		escaped, err := s.str()
+		keyStart, rawKey, escaped, err := s.key()
 		if err != nil {
 			return err
 		}
-		rawKey := s.b[keyStart+1 : s.i-1]
-		s.ws()
-		if s.i >= len(s.b) || s.b[s.i] != ':' {
-			return s.errf("expected ':' after object key")
-		}
-		s.i++
-		s.ws()
 		valStart := s.i
 		if err := s.value(1); err != nil {
 			return err
@@ -98,20 +83,14 @@ func Object(body []byte, keys []string, out []Member) error {
 			}
 			out[idx] = Member{Found: true, KeyStart: keyStart, ValStart: valStart, ValEnd: s.i, PrevComma: prevComma}
 		}
-		s.ws()
-		if s.i >= len(s.b) {
-			return s.errf("unexpected end of input in object")
+		comma, err := s.next('}', "object")
+		if err != nil {
+			return err
 		}
-		switch s.b[s.i] {
-		case ',':
-			prevComma = s.i
-			s.i++
-		case '}':
-			s.i++
+		if comma < 0 {
 			return s.end()
-		default:
-			return s.errf("expected ',' or '}' in object")
 		}
+		prevComma = comma
 	}
 }
 
@@ -198,50 +177,24 @@ func (s *scanner) value(depth int) error {
 }
 
 func (s *scanner) object(depth int) error {
-	s.i++ // '{'
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == '}' {
-		s.i++
+	if s.open('}') {
 		return nil
 	}
 	for {
-		s.ws()
-		if s.i >= len(s.b) || s.b[s.i] != '"' {
-			return s.errf("expected object key")
-		}
-		if _, err := s.str(); err != nil {
+		if _, _, _, err := s.key(); err != nil {
 			return err
 		}
-		s.ws()
-		if s.i >= len(s.b) || s.b[s.i] != ':' {
-			return s.errf("expected ':' after object key")
-		}
-		s.i++
-		s.ws()
 		if err := s.value(depth + 1); err != nil {
 			return err
 		}
-		s.ws()
-		if s.i >= len(s.b) {
-			return s.errf("unexpected end of input in object")
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return nil
-		default:
-			return s.errf("expected ',' or '}' in object")
+		if comma, err := s.next('}', "object"); err != nil || comma < 0 {
+			return err
 		}
 	}
 }
 
 func (s *scanner) array(depth int) error {
-	s.i++ // '['
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == ']' {
-		s.i++
+	if s.open(']') {
 		return nil
 	}
 	for {
@@ -249,20 +202,65 @@ func (s *scanner) array(depth int) error {
 		if err := s.value(depth + 1); err != nil {
 			return err
 		}
-		s.ws()
-		if s.i >= len(s.b) {
-			return s.errf("unexpected end of input in array")
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			return nil
-		default:
-			return s.errf("expected ',' or ']' in array")
+		if comma, err := s.next(']', "array"); err != nil || comma < 0 {
+			return err
 		}
 	}
+}
+
+// The steps every container walk shares (Object, Members, Elements and
+// the validator's object and array).
+
+// open consumes the opening bracket at s.i and reports whether close
+// follows at once (an empty container, also consumed).
+func (s *scanner) open(close byte) (empty bool) {
+	s.i++
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == close {
+		s.i++
+		return true
+	}
+	return false
+}
+
+// key scans a member's key and its colon, leaving s.i at the value. It
+// returns the key's opening-quote offset, its raw bytes between the quotes
+// (escapes not decoded) and whether it has escapes.
+func (s *scanner) key() (start int, raw []byte, escaped bool, err error) {
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != '"' {
+		return 0, nil, false, s.errf("expected object key")
+	}
+	start = s.i
+	if escaped, err = s.str(); err != nil {
+		return 0, nil, false, err
+	}
+	raw = s.b[start+1 : s.i-1]
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != ':' {
+		return 0, nil, false, s.errf("expected ':' after object key")
+	}
+	s.i++
+	s.ws()
+	return start, raw, escaped, nil
+}
+
+// next consumes what follows a member or element of a container named
+// what: a comma (its offset is returned) or the closing bracket (-1).
+func (s *scanner) next(close byte, what string) (comma int, err error) {
+	s.ws()
+	if s.i >= len(s.b) {
+		return 0, s.errf("unexpected end of input in " + what)
+	}
+	switch s.b[s.i] {
+	case ',':
+		s.i++
+		return s.i - 1, nil
+	case close:
+		s.i++
+		return -1, nil
+	}
+	return 0, s.errf("expected ',' or '" + string(close) + "' in " + what)
 }
 
 // str scans a string starting at its opening quote and reports whether it

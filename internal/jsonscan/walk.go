@@ -10,10 +10,7 @@ func Elements(arr []byte, fn func(elem []byte) error) error {
 	if s.i >= len(s.b) || s.b[s.i] != '[' {
 		return s.errf("expected an array")
 	}
-	s.i++
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == ']' {
-		s.i++
+	if s.open(']') {
 		return s.end()
 	}
 	for {
@@ -25,18 +22,12 @@ func Elements(arr []byte, fn func(elem []byte) error) error {
 		if err := fn(s.b[start:s.i]); err != nil {
 			return err
 		}
-		s.ws()
-		if s.i >= len(s.b) {
-			return s.errf("unexpected end of input in array")
+		comma, err := s.next(']', "array")
+		if err != nil {
+			return err
 		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
+		if comma < 0 {
 			return s.end()
-		default:
-			return s.errf("expected ',' or ']' in array")
 		}
 	}
 }
@@ -52,29 +43,14 @@ func Members(obj []byte, fn func(key []byte, escaped bool, val []byte) error) er
 	if s.i >= len(s.b) || s.b[s.i] != '{' {
 		return s.errf("expected an object")
 	}
-	s.i++
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == '}' {
-		s.i++
+	if s.open('}') {
 		return s.end()
 	}
 	for {
-		s.ws()
-		if s.i >= len(s.b) || s.b[s.i] != '"' {
-			return s.errf("expected object key")
-		}
-		keyStart := s.i
-		escaped, err := s.str()
+		_, key, escaped, err := s.key()
 		if err != nil {
 			return err
 		}
-		key := s.b[keyStart+1 : s.i-1]
-		s.ws()
-		if s.i >= len(s.b) || s.b[s.i] != ':' {
-			return s.errf("expected ':' after object key")
-		}
-		s.i++
-		s.ws()
 		valStart := s.i
 		if err := s.value(1); err != nil {
 			return err
@@ -82,18 +58,12 @@ func Members(obj []byte, fn func(key []byte, escaped bool, val []byte) error) er
 		if err := fn(key, escaped, s.b[valStart:s.i]); err != nil {
 			return err
 		}
-		s.ws()
-		if s.i >= len(s.b) {
-			return s.errf("unexpected end of input in object")
+		comma, err := s.next('}', "object")
+		if err != nil {
+			return err
 		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
+		if comma < 0 {
 			return s.end()
-		default:
-			return s.errf("expected ',' or '}' in object")
 		}
 	}
 }
