@@ -1,7 +1,8 @@
 package catalog
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -70,28 +71,19 @@ type ParamEdit struct {
 // conditional drops (map keys sorted, so X-Nexus-Coerced is stable).
 func (q *Quirk) Edits() []ParamEdit {
 	var out []ParamEdit
-	for _, k := range sortedKeys(q.Rename) {
+	for _, k := range slices.Sorted(maps.Keys(q.Rename)) {
 		out = append(out, ParamEdit{Param: k, To: q.Rename[k]})
 	}
 	for _, p := range q.Drop {
 		out = append(out, ParamEdit{Param: p})
 	}
-	for _, k := range sortedKeys(q.DropUnless) {
+	for _, k := range slices.Sorted(maps.Keys(q.DropUnless)) {
 		out = append(out, ParamEdit{Param: k, Keep: q.DropUnless[k]})
 	}
-	for _, k := range sortedKeys(q.DropWith) {
+	for _, k := range slices.Sorted(maps.Keys(q.DropWith)) {
 		out = append(out, ParamEdit{Param: k, With: q.DropWith[k]})
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // ReservedParam reports whether a quirk may not rename or drop p: the

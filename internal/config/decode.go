@@ -289,6 +289,17 @@ func (d *decoder) strList(path string, n ast.Node) []string {
 
 // strMap decodes a mapping of strings (header names to values).
 func (d *decoder) strMap(path string, n ast.Node) map[string]string {
+	return mapping(d, path, n, d.str)
+}
+
+// strListMap decodes a mapping of string lists.
+func (d *decoder) strListMap(path string, n ast.Node) map[string][]string {
+	return mapping(d, path, n, d.strList)
+}
+
+// mapping decodes a mapping whose values val decodes, recording each key's
+// line so errors about a value can name it.
+func mapping[V any](d *decoder, path string, n ast.Node, val func(string, ast.Node) V) map[string]V {
 	n, ok := d.resolve(path, n)
 	if !ok {
 		return nil
@@ -301,7 +312,7 @@ func (d *decoder) strMap(path string, n ast.Node) map[string]string {
 		d.fail(n, path, "expected a mapping, got %s", kind(n))
 		return nil
 	}
-	out := make(map[string]string, len(m.Values))
+	out := make(map[string]V, len(m.Values))
 	for _, kv := range m.Values {
 		key, ok := d.key(path, kv)
 		if !ok {
@@ -309,7 +320,7 @@ func (d *decoder) strMap(path string, n ast.Node) map[string]string {
 		}
 		child := join(path, key)
 		d.src.lines[child] = lineOf(kv.Key)
-		out[key] = d.str(child, kv.Value)
+		out[key] = val(child, kv.Value)
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"unicode"
@@ -67,7 +68,7 @@ func checkQuirk(e *errs, path string, q catalog.Quirk) {
 		seen[param] = field
 		return true
 	}
-	for _, from := range sortedMapKeys(q.Rename) {
+	for _, from := range slices.Sorted(maps.Keys(q.Rename)) {
 		field := join(path+".rename", from)
 		if !claim(field, from) {
 			continue
@@ -82,7 +83,7 @@ func checkQuirk(e *errs, path string, q catalog.Quirk) {
 	for j, d := range q.Drop {
 		claim(index(path+".drop", j), d)
 	}
-	for _, k := range sortedMapKeys(q.DropUnless) {
+	for _, k := range slices.Sorted(maps.Keys(q.DropUnless)) {
 		field := join(path+".drop_unless", k)
 		if !claim(field, k) {
 			continue
@@ -94,7 +95,7 @@ func checkQuirk(e *errs, path string, q catalog.Quirk) {
 			e.add(field, "empty value in the keep list")
 		}
 	}
-	for _, k := range sortedMapKeys(q.DropWith) {
+	for _, k := range slices.Sorted(maps.Keys(q.DropWith)) {
 		field := join(path+".drop_with", k)
 		if !claim(field, k) {
 			continue
@@ -122,13 +123,4 @@ func paramProblem(param string) string {
 		return quoteShort(param) + " is managed by the gateway and cannot be renamed or dropped"
 	}
 	return ""
-}
-
-func sortedMapKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

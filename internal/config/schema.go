@@ -120,33 +120,6 @@ func (d *decoder) quirk(path string, n ast.Node) catalog.Quirk {
 	return q
 }
 
-// strListMap decodes a mapping of string lists.
-func (d *decoder) strListMap(path string, n ast.Node) map[string][]string {
-	n, ok := d.resolve(path, n)
-	if !ok {
-		return nil
-	}
-	if _, null := n.(*ast.NullNode); null {
-		return nil
-	}
-	m, ok := n.(*ast.MappingNode)
-	if !ok {
-		d.fail(n, path, "expected a mapping, got %s", kind(n))
-		return nil
-	}
-	out := make(map[string][]string, len(m.Values))
-	for _, kv := range m.Values {
-		key, ok := d.key(path, kv)
-		if !ok {
-			continue
-		}
-		child := join(path, key)
-		d.src.lines[child] = lineOf(kv.Key)
-		out[key] = d.strList(child, kv.Value)
-	}
-	return out
-}
-
 func (d *decoder) model(path string, n ast.Node) Model {
 	var m Model
 	d.object(path, n, false, []field{

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -21,7 +22,7 @@ func decodeTools(req *canonical.Request, tools list[json.RawMessage]) error {
 			return invalid(fmt.Sprintf("tools[%d]", i), "tools[%d] must be an object", i)
 		}
 		others := &node{kind: 'o'}
-		for _, key := range sortedKeys(fields) {
+		for _, key := range slices.Sorted(maps.Keys(fields)) {
 			if camel(key) != "functionDeclarations" {
 				others.set(camel(key), &node{kind: 'v', value: compactRaw(fields[key])})
 				continue
@@ -170,7 +171,7 @@ func decodeGenerationConfig(req *canonical.Request, gc map[string]json.RawMessag
 	extras := &node{kind: 'o'}
 	var mime string
 	var schema, jsonSchema json.RawMessage
-	for _, rawKey := range sortedKeys(gc) {
+	for _, rawKey := range slices.Sorted(maps.Keys(gc)) {
 		key := camel(rawKey)
 		raw := gc[rawKey]
 		at := "generationConfig." + key
@@ -340,13 +341,4 @@ func integer(at string, raw json.RawMessage) (*int, error) {
 func isNull(raw json.RawMessage) bool {
 	t := bytes.TrimSpace(raw)
 	return len(t) == 0 || string(t) == "null"
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
