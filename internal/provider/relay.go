@@ -214,17 +214,15 @@ type StrayDecoder interface {
 // Translator is a pull stream that decodes upstream frames into canonical
 // events for an ingress of another shape to encode.
 type Translator struct {
-	ep    *Endpoint
-	call  *Call
-	body  io.ReadCloser
-	rd    *sse.Reader
-	dec   StreamDecoder
-	x     *pipeline.Exchange
-	now   func() time.Time
-	buf   []canonical.Event
-	usage *canonical.Usage
-	ended bool
-	fail  error
+	ep   *Endpoint
+	call *Call
+	body io.ReadCloser
+	rd   *sse.Reader
+	dec  StreamDecoder
+	x    *pipeline.Exchange
+	now  func() time.Time
+	buf  []canonical.Event
+	ev   EventState
 }
 
 // NewTranslator wraps an upstream SSE body with a wire decoder.
@@ -238,10 +236,10 @@ func NewTranslator(ep *Endpoint, call *Call, body io.ReadCloser, dec StreamDecod
 // returned as the stream's error so ingress writes its terminal frame.
 func (t *Translator) Next(ctx context.Context) (pipeline.Frame, error) {
 	for {
-		if t.fail != nil {
-			return pipeline.Frame{}, t.fail
+		if t.ev.Fail != nil {
+			return pipeline.Frame{}, t.ev.Fail
 		}
-		if t.ended {
+		if t.ev.Ended {
 			return pipeline.Frame{}, io.EOF
 		}
 		ev, err := t.rd.Next()
@@ -254,17 +252,17 @@ func (t *Translator) Next(ctx context.Context) (pipeline.Frame, error) {
 		}
 		switch {
 		case derr != nil:
-			t.fail = canonical.As(derr)
+			t.ev.Fail = canonical.As(derr)
 		case err == nil:
 		case errors.Is(err, io.EOF) || errors.Is(err, sse.ErrTruncated):
 			t.buf, derr = t.dec.Close(t.buf)
 			if derr != nil {
-				t.fail = canonical.As(derr)
+				t.ev.Fail = canonical.As(derr)
 			}
-			t.ended = true
+			t.ev.Ended = true
 			t.x.UpstreamTotal = t.now().Sub(t.x.UpstreamStart)
 		default:
-			t.fail = MidStreamError(t.call, t.ep.Name, err)
+			t.ev.Fail = MidStreamError(t.call, t.ep.Name, err)
 		}
 		if out, ferr := t.scan(); ferr != nil || len(out) > 0 {
 			return pipeline.Frame{Events: out}, ferr
@@ -272,39 +270,58 @@ func (t *Translator) Next(ctx context.Context) (pipeline.Frame, error) {
 	}
 }
 
-// scan records usage and turns an in-band error event into the stream error
-// (events before it are still delivered first).
+// scan records what the decoded events say and returns those to deliver
+// (events before an in-band error come first; the error follows).
 func (t *Translator) scan() ([]canonical.Event, error) {
-	for i := range t.buf {
-		switch ev := &t.buf[i]; ev.Type {
+	ended := t.ev.Ended
+	out := t.ev.Scan(t.buf, t.ep.Name)
+	if t.ev.Ended && !ended {
+		t.x.UpstreamTotal = t.now().Sub(t.x.UpstreamStart)
+	}
+	if t.ev.Fail != nil && len(out) == 0 {
+		return nil, t.ev.Fail
+	}
+	return out, nil
+}
+
+// EventState is what a translated stream's events have said so far: the
+// last usage, whether its end came, and the error an in-band error event
+// carries (or a cut, when the event carries none).
+type EventState struct {
+	Usage *canonical.Usage
+	Ended bool
+	Fail  error
+}
+
+// Scan records what evs say and returns the events to deliver: all of them,
+// or those before an error event, whose error becomes Fail.
+func (st *EventState) Scan(evs []canonical.Event, provider string) []canonical.Event {
+	for i := range evs {
+		switch ev := &evs[i]; ev.Type {
 		case canonical.EventUsage, canonical.EventStart, canonical.EventFinish:
 			if ev.Usage != nil {
 				u := *ev.Usage
-				t.usage = &u
+				st.Usage = &u
 			}
 		case canonical.EventEnd:
-			t.ended = true
-			t.x.UpstreamTotal = t.now().Sub(t.x.UpstreamStart)
+			st.Ended = true
 		case canonical.EventError:
 			if ev.Err != nil {
-				t.fail = ev.Err
+				st.Fail = ev.Err
 			} else {
-				t.fail = StreamCut(t.ep.Name, nil)
+				st.Fail = StreamCut(provider, nil)
 			}
-			return t.buf[:i], nil
+			return evs[:i]
 		}
 	}
-	if t.fail != nil && len(t.buf) == 0 {
-		return nil, t.fail
-	}
-	return t.buf, nil
+	return evs
 }
 
 // Usage is the last usage snapshot seen.
-func (t *Translator) Usage() *canonical.Usage { return t.usage }
+func (t *Translator) Usage() *canonical.Usage { return t.ev.Usage }
 
 // Ready reports a complete upstream frame already buffered (or the end).
-func (t *Translator) Ready() bool { return t.ended || t.fail != nil || t.rd.Buffered() }
+func (t *Translator) Ready() bool { return t.ev.Ended || t.ev.Fail != nil || t.rd.Buffered() }
 
 // Close releases the upstream connection.
 func (t *Translator) Close() error {
@@ -313,7 +330,7 @@ func (t *Translator) Close() error {
 	if t.rd != nil {
 		t.ep.release(t.rd)
 		t.rd = nil
-		t.ended = true // a Next after Close ends the stream instead of reading
+		t.ev.Ended = true // a Next after Close ends the stream instead of reading
 	}
 	return err
 }

@@ -187,15 +187,15 @@ type responsesStream struct {
 	provider string
 	dec      provider.StreamDecoder
 	events   []canonical.Event
-	usage    *canonical.Usage
-	ended    bool  // the decoder emitted EventEnd or was closed
-	fail     error // an in-band error, returned after the events before it
+	// ev: usage, the end (EventEnd, or the decoder closed) and an in-band
+	// error, returned after the events before it.
+	ev provider.EventState
 }
 
 func (s *responsesStream) Next(ctx context.Context) (pipeline.Frame, error) {
 	for {
-		if s.fail != nil {
-			return pipeline.Frame{}, s.fail
+		if s.ev.Fail != nil {
+			return pipeline.Frame{}, s.ev.Fail
 		}
 		f, err := s.relay.Next(ctx)
 		if !s.tap.decided || s.tap.lane == responses.AnswerResponses {
@@ -213,18 +213,18 @@ func (s *responsesStream) Next(ctx context.Context) (pipeline.Frame, error) {
 		switch {
 		case err == nil && len(f.Data) > 0:
 			s.events, derr = s.dec.Decode(f.Name, f.Data, s.events)
-		case errors.Is(err, io.EOF) && !s.ended:
-			s.ended = true
+		case errors.Is(err, io.EOF) && !s.ev.Ended:
+			s.ev.Ended = true
 			s.events, derr = s.dec.Close(s.events)
 		}
 		if derr != nil {
 			return pipeline.Frame{}, canonical.As(derr)
 		}
-		if out := s.scan(); len(out) > 0 {
+		if out := s.ev.Scan(s.events, s.provider); len(out) > 0 {
 			return pipeline.Frame{Events: out}, nil
 		}
-		if s.fail != nil {
-			return pipeline.Frame{}, s.fail
+		if s.ev.Fail != nil {
+			return pipeline.Frame{}, s.ev.Fail
 		}
 		if err != nil {
 			return pipeline.Frame{}, err
@@ -248,32 +248,9 @@ func (s *responsesStream) relayed(err error) error {
 	return &responses.RelayError{Err: canonical.As(err), Pos: s.tap.tee.Position()}
 }
 
-// scan records usage and turns an in-band error event into the stream's
-// error (s.fail), returned after the events before it.
-func (s *responsesStream) scan() []canonical.Event {
-	for i := range s.events {
-		switch ev := &s.events[i]; ev.Type {
-		case canonical.EventStart, canonical.EventUsage, canonical.EventFinish:
-			if ev.Usage != nil {
-				u := *ev.Usage
-				s.usage = &u
-			}
-		case canonical.EventEnd:
-			s.ended = true
-		case canonical.EventError:
-			s.fail = provider.StreamCut(s.provider, nil)
-			if ev.Err != nil {
-				s.fail = ev.Err
-			}
-			return s.events[:i]
-		}
-	}
-	return s.events
-}
-
 func (s *responsesStream) Usage() *canonical.Usage {
 	if s.dec != nil {
-		return s.usage
+		return s.ev.Usage
 	}
 	return s.relay.Usage()
 }
