@@ -29,6 +29,18 @@ func (e *encoder) coerce(field, to string) {
 // with 400 nexus_field_unsupported; documented hints are dropped and listed
 // as coercions (doc.go).
 func EncodeRequest(req *canonical.Request, upstreamModel string) ([]byte, []canonical.Coercion, error) {
+	return EncodeRequestWith(req, upstreamModel, EncodeOptions{})
+}
+
+// EncodeOptions are vendor choices of the encoding.
+type EncodeOptions struct {
+	// CompletionCap writes the output cap as max_completion_tokens (OpenAI's
+	// reasoning models refuse max_tokens).
+	CompletionCap bool
+}
+
+// EncodeRequestWith is EncodeRequest with options.
+func EncodeRequestWith(req *canonical.Request, upstreamModel string, opt EncodeOptions) ([]byte, []canonical.Coercion, error) {
 	var enc encoder
 	out := outRequest{
 		Model:            upstreamModel,
@@ -46,6 +58,9 @@ func EncodeRequest(req *canonical.Request, upstreamModel string) ([]byte, []cano
 	}
 	if out.Model == "" {
 		out.Model = req.Model
+	}
+	if opt.CompletionCap {
+		out.MaxTokens, out.MaxCompletionTokens = nil, out.MaxTokens
 	}
 	if req.Stream {
 		out.StreamOptions = &outStreamOptions{IncludeUsage: true}

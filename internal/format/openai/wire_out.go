@@ -11,17 +11,20 @@ type outRequest struct {
 	ParallelToolCalls *bool              `json:"parallel_tool_calls,omitempty"`
 	ResponseFormat    *outResponseFormat `json:"response_format,omitempty"`
 	MaxTokens         *int               `json:"max_tokens,omitempty"`
-	Temperature       *float64           `json:"temperature,omitempty"`
-	TopP              *float64           `json:"top_p,omitempty"`
-	FrequencyPenalty  *float64           `json:"frequency_penalty,omitempty"`
-	PresencePenalty   *float64           `json:"presence_penalty,omitempty"`
-	Stop              []string           `json:"stop,omitempty"`
-	Seed              *int64             `json:"seed,omitempty"`
-	ReasoningEffort   string             `json:"reasoning_effort,omitempty"`
-	User              string             `json:"user,omitempty"`
-	Metadata          map[string]string  `json:"metadata,omitempty"`
-	Stream            bool               `json:"stream,omitempty"`
-	StreamOptions     *outStreamOptions  `json:"stream_options,omitempty"`
+	// MaxCompletionTokens carries the cap instead of max_tokens for models
+	// that refuse the older name (EncodeOptions.CompletionCap).
+	MaxCompletionTokens *int              `json:"max_completion_tokens,omitempty"`
+	Temperature         *float64          `json:"temperature,omitempty"`
+	TopP                *float64          `json:"top_p,omitempty"`
+	FrequencyPenalty    *float64          `json:"frequency_penalty,omitempty"`
+	PresencePenalty     *float64          `json:"presence_penalty,omitempty"`
+	Stop                []string          `json:"stop,omitempty"`
+	Seed                *int64            `json:"seed,omitempty"`
+	ReasoningEffort     string            `json:"reasoning_effort,omitempty"`
+	User                string            `json:"user,omitempty"`
+	Metadata            map[string]string `json:"metadata,omitempty"`
+	Stream              bool              `json:"stream,omitempty"`
+	StreamOptions       *outStreamOptions `json:"stream_options,omitempty"`
 }
 
 type outStreamOptions struct {

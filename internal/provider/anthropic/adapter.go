@@ -113,12 +113,14 @@ func (a *Adapter) prepare(dst []byte, x *pipeline.Exchange, t pipeline.Target, s
 	if err != nil {
 		return nil, err
 	}
-	if len(edits) > 0 && samplingOnly(edits) {
-		// Sampling drops act on the canonical request, so the body is
-		// still encoded once.
+	var quirked []canonical.Coercion
+	if len(edits) > 0 {
+		// Edits of parameters the canonical request holds act on it, so
+		// the body is still encoded once.
 		r := *req
-		applySampling(&r, edits, &x.Coerced)
-		req, edits = &r, nil
+		if c, _, ok := provider.ApplyEdits(&r, edits, false); ok {
+			req, edits, quirked = &r, nil, c
+		}
 	}
 	if len(edits) > 0 {
 		// Configured edits of other parameters: encode, then splice into
@@ -140,7 +142,7 @@ func (a *Adapter) prepare(dst []byte, x *pipeline.Exchange, t pipeline.Target, s
 	if err != nil {
 		return nil, err
 	}
-	x.Coerced = append(x.Coerced, coerced...)
+	x.Coerced = append(append(x.Coerced, quirked...), coerced...)
 	return body, nil
 }
 

@@ -117,15 +117,25 @@ func (a *Adapter) prepare(dst []byte, x *pipeline.Exchange, t pipeline.Target, s
 	}
 	r := *req
 	r.IncludeUsage = r.Stream // usage must be known whatever the caller asked
-	body, coerced, err := openaifmt.EncodeRequest(&r, t.UpstreamModel)
+	// Quirks on parameters the canonical request holds (sampling drops,
+	// max_tokens -> max_completion_tokens) are applied to it, so the body
+	// is written once; only other configured edits need the splice.
+	var quirked []canonical.Coercion
+	var opt openaifmt.EncodeOptions
+	if len(edits) > 0 {
+		if c, capRename, ok := provider.ApplyEdits(&r, edits, true); ok {
+			quirked, opt.CompletionCap, edits = c, capRename, nil
+		}
+	}
+	body, coerced, err := openaifmt.EncodeRequestWith(&r, t.UpstreamModel, opt)
 	if err != nil {
 		return nil, err
 	}
-	x.Coerced = append(x.Coerced, coerced...)
+	x.Coerced = append(append(x.Coerced, coerced...), quirked...)
 	if len(edits) > 0 {
-		// The codec writes what compatible servers generally expect; a
-		// vendor's quirks are applied with the same splice as the byte
-		// path (one extra scan, for quirked models only).
+		// The codec writes what compatible servers generally expect; other
+		// vendor edits are applied with the same splice as the byte path
+		// (one extra scan, for such models only).
 		fb, err := fastpath.Peek(body)
 		if err != nil {
 			return nil, err
