@@ -134,7 +134,7 @@ type Edit struct {
 }
 
 // ReasoningEdits is the OpenAI reasoning-model quirk (SPEC §5.6, gpt-5* and
-// o1–o9*) as edits: max_tokens renamed max_completion_tokens (or dropped when
+// o1–o9*) as edits, the reference the catalogue's rule is tested against: max_tokens renamed max_completion_tokens (or dropped when
 // both are present), temperature and top_p removed.
 func ReasoningEdits() []Edit {
 	return []Edit{{Param: "max_tokens", To: "max_completion_tokens"}, {Param: "temperature"}, {Param: "top_p"}}
@@ -145,9 +145,6 @@ type Options struct {
 	// ForceUsage adds stream_options.include_usage=true to a streamed request
 	// that did not say (OpenAI family, SPEC §5.4); an explicit false stays.
 	ForceUsage bool
-	// ReasoningModel applies ReasoningEdits (kept for callers that know
-	// only this one quirk; Edits is the general form).
-	ReasoningModel bool
 	// Edits are vendor quirk rewrites, applied in order; the first edit
 	// naming a parameter wins. Reserved members (model, stream,
 	// stream_options, nexus) are never edited.
@@ -188,12 +185,8 @@ func (b *Body) Rewrite(dst []byte, model string, opt Options) (out []byte, force
 	if m := b.fields[fNexus]; m.Found {
 		drops = append(drops, m)
 	}
-	quirks := opt.Edits
-	if opt.ReasoningModel && len(quirks) == 0 {
-		quirks = ReasoningEdits()
-	}
-	if len(quirks) > 0 {
-		edits, drops = b.quirkEdits(quirks, edits, drops, opt.Coerced)
+	if len(opt.Edits) > 0 {
+		edits, drops = b.quirkEdits(opt.Edits, edits, drops, opt.Coerced)
 	}
 	edits = b.removals(drops, edits)
 	if opt.ForceUsage && b.stream {

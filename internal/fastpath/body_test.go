@@ -93,7 +93,11 @@ func FuzzPeekRewrite(f *testing.F) {
 			}
 			return
 		}
-		out, _, err := b.Rewrite(nil, "x", Options{ForceUsage: true, ReasoningModel: reasoning})
+		var edits []Edit
+		if reasoning {
+			edits = ReasoningEdits()
+		}
+		out, _, err := b.Rewrite(nil, "x", Options{ForceUsage: true, Edits: edits})
 		if err != nil {
 			return
 		}
@@ -169,7 +173,7 @@ func TestRewriteReasoningModel(t *testing.T) {
 				t.Fatal(err)
 			}
 			var coerced []canonical.Coercion
-			out, _, err := b.Rewrite(nil, "o3", Options{ReasoningModel: true, Coerced: &coerced})
+			out, _, err := b.Rewrite(nil, "o3", Options{Edits: ReasoningEdits(), Coerced: &coerced})
 			if err != nil {
 				t.Fatal(err)
 			}

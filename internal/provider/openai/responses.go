@@ -25,11 +25,11 @@ import (
 func (a *Adapter) responses(ctx context.Context, x *pipeline.Exchange, t pipeline.Target) (*pipeline.Response, error) {
 	bp := a.bufs.Get()
 	// No ForceUsage: a Responses stream always ends with its usage. The
-	// reasoning-model quirk applies as on chat: gpt-5 and o-series reject
+	// provider's quirks apply as on chat: gpt-5 and o-series reject
 	// temperature and top_p on /v1/responses too
 	// (errors/openai-responses-400-temperature-unsupported).
 	body, _, err := x.Fast.Rewrite(*bp, t.UpstreamModel,
-		fastpath.Options{ReasoningModel: reasoningModel(t.UpstreamModel), Coerced: &x.Coerced})
+		fastpath.Options{Edits: a.quirks.EditsFor(t.UpstreamModel), Coerced: &x.Coerced})
 	if err != nil {
 		a.bufs.Put(bp)
 		return nil, err

@@ -3,6 +3,7 @@ package openai
 import (
 	"context"
 	"errors"
+	"github.com/nexus-gateway/nexus/internal/catalog"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -33,7 +34,10 @@ func respondWith(t *testing.T, status int, contentType, body string, got *string
 		_, _ = io.WriteString(w, body)
 	}))
 	t.Cleanup(srv.Close)
-	return New(&provider.Endpoint{Name: "oa", Type: "openai", Wire: pipeline.ShapeOpenAI, BaseURL: srv.URL + "/v1", APIKey: "sk-test-key"}, Options{})
+	// The openai preset's quirks, as the gateway passes them (config AllQuirks).
+	preset, _ := catalog.Preset("openai")
+	return New(&provider.Endpoint{Name: "oa", Type: "openai", Wire: pipeline.ShapeOpenAI, BaseURL: srv.URL + "/v1", APIKey: "sk-test-key"},
+		Options{Quirks: preset.Quirks})
 }
 
 func responsesExchange(t *testing.T, body string) *pipeline.Exchange {
