@@ -215,3 +215,33 @@ func quotaErr(t testing.TB, err error) *canonical.Error {
 }
 
 func (s *fakeStream) Ready() bool { return false }
+
+// serveConcurrently sends n requests (400 bytes, max_tokens 100, answered
+// with usage) at once, request i to stages[i%len(stages)], and returns how
+// many were admitted; a failure other than the quota refusal fails t.
+func serveConcurrently(t *testing.T, stages []*Stage, n int, usage func(*pipeline.Exchange) *canonical.Usage) int {
+	t.Helper()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	admitted := 0
+	start := make(chan struct{})
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, err := stages[i%len(stages)].Serve(context.Background(), request(t, keyA, "gpt-4o", 400, 100), &upstream{usage: usage})
+			mu.Lock()
+			defer mu.Unlock()
+			switch e, _ := err.(*canonical.Error); {
+			case err == nil:
+				admitted++
+			case e == nil || e.Code != CodeExceeded:
+				t.Errorf("request %d: %v", i, err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return admitted
+}

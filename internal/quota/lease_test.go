@@ -181,25 +181,7 @@ func TestLeaseReplicasShareOneRPM(t *testing.T) {
 	rule := config.QuotaRule{Name: uniqueName("lease-rpm"), Scope: "key", RPM: 20}
 	a := leaseStage(t, url, config.QuotaFailClosed, time.Second, 0.1, nil, rule) // leases of 2
 	b := leaseStage(t, url, config.QuotaFailClosed, time.Second, 0.1, nil, rule)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	admitted := 0
-	for i := 0; i < 60; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := []*Stage{a, b}[i%2].Serve(context.Background(), request(t, keyA, "gpt-4o", 400, 100), &upstream{usage: fixedUsage(1, 1)})
-			mu.Lock()
-			defer mu.Unlock()
-			switch e, _ := err.(*canonical.Error); {
-			case err == nil:
-				admitted++
-			case e == nil || e.Code != CodeExceeded:
-				t.Errorf("request %d: %v", i, err)
-			}
-		}()
-	}
-	wg.Wait()
+	admitted := serveConcurrently(t, []*Stage{a, b}, 60, fixedUsage(1, 1))
 	if admitted > 20 || admitted < 20-2*2 {
 		t.Errorf("admitted %d of 60 across two replicas, want at most the shared 20 and at least 20 − 2 leases", admitted)
 	}

@@ -2,12 +2,10 @@ package quota
 
 import (
 	"context"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/nexus-gateway/nexus/internal/canonical"
 	"github.com/nexus-gateway/nexus/internal/config"
 )
 
@@ -104,28 +102,7 @@ func TestRedisConcurrentReservationsShareScriptCalls(t *testing.T) {
 	s := redisStage(t, url, config.QuotaFailClosed, time.Second, rule)
 	awayFromMinuteEdge(3 * time.Second)
 	const n = 200
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	admitted := 0
-	start := make(chan struct{})
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			_, err := s.Serve(context.Background(), request(t, keyA, "gpt-4o", 400, 100), &upstream{usage: fixedUsage(100, 100)})
-			mu.Lock()
-			defer mu.Unlock()
-			switch e, _ := err.(*canonical.Error); {
-			case err == nil:
-				admitted++
-			case e == nil || e.Code != CodeExceeded:
-				t.Errorf("request %d: %v", i, err)
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
+	admitted := serveConcurrently(t, []*Stage{s}, n, fixedUsage(100, 100))
 	if admitted != 60 {
 		t.Errorf("admitted %d of %d, want exactly the RPM of 60", admitted, n)
 	}

@@ -56,26 +56,7 @@ func TestRedisReplicasShareOneRPMAndUSDBudget(t *testing.T) {
 	a := redisStage(t, url, config.QuotaFailClosed, time.Second, rpm)
 	b := redisStage(t, url, config.QuotaFailClosed, time.Second, rpm)
 	awayFromMinuteEdge(3 * time.Second)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	admitted := 0
-	for i := 0; i < 40; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s := []*Stage{a, b}[i%2]
-			_, err := s.Serve(context.Background(), request(t, keyA, "gpt-4o", 400, 100), &upstream{usage: fixedUsage(100, 100)})
-			mu.Lock()
-			defer mu.Unlock()
-			switch e, _ := err.(*canonical.Error); {
-			case err == nil:
-				admitted++
-			case e == nil || e.Code != CodeExceeded:
-				t.Errorf("request %d: %v", i, err)
-			}
-		}()
-	}
-	wg.Wait()
+	admitted := serveConcurrently(t, []*Stage{a, b}, 40, fixedUsage(100, 100))
 	if admitted != 10 {
 		t.Errorf("admitted %d of 40 across two replicas, want exactly the shared RPM of 10", admitted)
 	}
