@@ -146,7 +146,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*pipeli
 func (a *Authenticator) current(ctx context.Context) (*generation, error) {
 	start := int64(time.Since(a.epoch))
 	g := a.gen.Load()
-	if age := start - g.read.Load(); g.read.Load() > 0 && age >= 0 && age < int64(store.KeyChangeReuse) {
+	if read := g.read.Load(); read > 0 && start >= read && start-read < int64(store.KeyChangeReuse) {
 		return g, nil
 	}
 	v, err := a.store.ChangeVersion(ctx)
