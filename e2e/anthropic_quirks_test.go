@@ -121,13 +121,7 @@ func TestClaudeSamplingQuirksOnTheTranslatedPath(t *testing.T) {
 				var raw *http.Response
 				if stream {
 					s := c.Chat.Completions.NewStreaming(context.Background(), p, option.WithResponseInto(&raw))
-					acc := openai.ChatCompletionAccumulator{}
-					for s.Next() {
-						acc.AddChunk(s.Current())
-					}
-					if err := s.Err(); err != nil {
-						t.Fatal(err)
-					}
+					acc := accumulate(t, s)
 					if acc.Choices[0].Message.Content == "" {
 						t.Fatal("empty streamed answer")
 					}

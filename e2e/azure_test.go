@@ -210,13 +210,7 @@ func TestAzureUpstreamDeploymentPaths(t *testing.T) {
 		p := userMsg("[[mock: fixture=azure-openai/raw-chat-tool-calls-stream]]")
 		p.Model = "az-mini"
 		s := c.Chat.Completions.NewStreaming(ctx, p)
-		acc := openai.ChatCompletionAccumulator{}
-		for s.Next() {
-			acc.AddChunk(s.Current())
-		}
-		if err := s.Err(); err != nil {
-			t.Fatal(err)
-		}
+		acc := accumulate(t, s)
 		calls := acc.Choices[0].Message.ToolCalls
 		if len(calls) != len(want.tools) || len(calls) == 0 {
 			t.Fatalf("calls %+v, want %+v", calls, want.tools)
@@ -259,13 +253,7 @@ func TestAzureUpstreamV1Paths(t *testing.T) {
 			var content string
 			if strings.HasSuffix(name, "-stream") {
 				s := c.Chat.Completions.NewStreaming(context.Background(), p, option.WithResponseInto(&raw))
-				acc := openai.ChatCompletionAccumulator{}
-				for s.Next() {
-					acc.AddChunk(s.Current())
-				}
-				if err := s.Err(); err != nil {
-					t.Fatal(err)
-				}
+				acc := accumulate(t, s)
 				content = acc.Choices[0].Message.Content
 			} else {
 				resp, err := c.Chat.Completions.New(context.Background(), p, option.WithResponseInto(&raw))
@@ -421,13 +409,7 @@ func TestAzureShimWithAzureSDKClient(t *testing.T) {
 
 	t.Run("stream", func(t *testing.T) {
 		s := c.Chat.Completions.NewStreaming(ctx, userMsg("streamed azure"))
-		acc := openai.ChatCompletionAccumulator{}
-		for s.Next() {
-			acc.AddChunk(s.Current())
-		}
-		if err := s.Err(); err != nil {
-			t.Fatal(err)
-		}
+		acc := accumulate(t, s)
 		if !strings.Contains(acc.Choices[0].Message.Content, "You said: streamed azure") || acc.Usage.TotalTokens == 0 {
 			t.Fatalf("accumulated %+v", acc.ChatCompletion)
 		}
@@ -452,13 +434,7 @@ func TestAzureShimWithAzureSDKClient(t *testing.T) {
 		p := userMsg("[[mock: fixture=azure-openai/raw-chat-stream]]")
 		p.Model = "az-mini"
 		s := c.Chat.Completions.NewStreaming(ctx, p)
-		acc := openai.ChatCompletionAccumulator{}
-		for s.Next() {
-			acc.AddChunk(s.Current())
-		}
-		if err := s.Err(); err != nil {
-			t.Fatal(err)
-		}
+		acc := accumulate(t, s)
 		if acc.Choices[0].Message.Content != want.content {
 			t.Fatalf("content %q, want %q", acc.Choices[0].Message.Content, want.content)
 		}

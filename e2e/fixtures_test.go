@@ -102,13 +102,7 @@ func TestRecordedToolCallStreamsParseInTheSDK(t *testing.T) {
 	for _, name := range []string{"raw-parallel-tool-calls-stream", "tool-call-stream-args-split", "tool-calls-parallel-stream", "tool-calls-parallel-stream-2"} {
 		t.Run(name, func(t *testing.T) {
 			stream := c.Chat.Completions.NewStreaming(context.Background(), userMsg("[[mock: fixture=openai-chat/"+name+"]]"))
-			acc := openai.ChatCompletionAccumulator{}
-			for stream.Next() {
-				acc.AddChunk(stream.Current())
-			}
-			if err := stream.Err(); err != nil {
-				t.Fatal(err)
-			}
+			acc := accumulate(t, stream)
 			calls := acc.Choices[0].Message.ToolCalls
 			if len(calls) == 0 || acc.Choices[0].FinishReason != "tool_calls" {
 				t.Fatalf("choice = %+v", acc.Choices[0])

@@ -112,13 +112,7 @@ func TestGLMShimAndUpstream(t *testing.T) {
 	t.Run("parallel tool calls in the SDK", func(t *testing.T) {
 		want := readRecording(t, "glm", "raw-parallel-tool-calls-stream")
 		s := c.Chat.Completions.NewStreaming(ctx, glmParams("raw-parallel-tool-calls-stream"))
-		acc := openai.ChatCompletionAccumulator{}
-		for s.Next() {
-			acc.AddChunk(s.Current())
-		}
-		if err := s.Err(); err != nil {
-			t.Fatal(err)
-		}
+		acc := accumulate(t, s)
 		calls := acc.Choices[0].Message.ToolCalls
 		if len(calls) != 2 || len(want.tools) != 2 || acc.Choices[0].FinishReason != "tool_calls" {
 			t.Fatalf("calls %+v", calls)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/packages/ssestream"
 
 	"github.com/nexus-gateway/nexus/internal/config"
 	"github.com/nexus-gateway/nexus/internal/gateway"
@@ -229,4 +230,18 @@ func mustHasher(t testing.TB, secrets [][]byte) *vkey.Hasher {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// accumulate drains an openai-go chat stream into the completion it adds up
+// to, failing t if the stream ends in an error.
+func accumulate(t *testing.T, s *ssestream.Stream[openai.ChatCompletionChunk]) openai.ChatCompletionAccumulator {
+	t.Helper()
+	acc := openai.ChatCompletionAccumulator{}
+	for s.Next() {
+		acc.AddChunk(s.Current())
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return acc
 }

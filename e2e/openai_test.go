@@ -110,13 +110,7 @@ func TestStreamedToolCallArrivesWhole(t *testing.T) {
 		Parameters: openai.FunctionParameters{"type": "object", "properties": map[string]any{"city": map[string]any{"type": "string"}}},
 	})}
 	stream := c.Chat.Completions.NewStreaming(context.Background(), p)
-	acc := openai.ChatCompletionAccumulator{}
-	for stream.Next() {
-		acc.AddChunk(stream.Current())
-	}
-	if err := stream.Err(); err != nil {
-		t.Fatal(err)
-	}
+	acc := accumulate(t, stream)
 	choice := acc.Choices[0]
 	if choice.FinishReason != "tool_calls" || len(choice.Message.ToolCalls) != 1 {
 		t.Fatalf("choice = %+v", choice)
